@@ -1,0 +1,13 @@
+using System.CommandLine;
+using Stakeout.Cli;
+
+var root = new RootCommand(
+    """
+    Stakeout: network threat detection from CICFlowMeter flow features.
+
+    Examples:
+      stakeout data inspect samples/
+      stakeout data inspect ../shared/data/cicids2017 --json > report.json
+    """);
+root.Subcommands.Add(DataCommands.Create());
+return await root.Parse(args).InvokeAsync().ConfigureAwait(false);

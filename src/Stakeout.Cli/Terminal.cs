@@ -1,0 +1,57 @@
+using Spectre.Console;
+
+namespace Stakeout.Cli;
+
+/// <summary>Where the CLI writes: results to stdout, progress and errors to stderr (so stdout can be piped as JSON).</summary>
+internal static class Terminal
+{
+    public static IAnsiConsole Out { get; } = CreateOut();
+
+    public static IAnsiConsole Err { get; } = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
+
+    /// <summary>Progress bars only when a person watches stderr.</summary>
+    public static bool ShowProgress => !Console.IsErrorRedirected && Err.Profile.Capabilities.Interactive;
+
+    private static IAnsiConsole CreateOut()
+    {
+        var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Out) });
+        if (Console.IsOutputRedirected)
+        {
+            // Piped into a file or a pager: Spectre would assume 80 columns and wrap every table cell.
+            console.Profile.Width = 200;
+        }
+
+        return console;
+    }
+
+    public static int Fail(string message)
+    {
+        Err.MarkupLine($"[red]error:[/] {Markup.Escape(message)}");
+        return 1;
+    }
+
+    /// <summary>Runs <paramref name="work"/> under a byte-based progress bar when a terminal is attached.</summary>
+    public static T WithProgress<T>(string title, long total, Func<Action<long, string>, T> work)
+    {
+        if (!ShowProgress)
+        {
+            return work((_, _) => { });
+        }
+
+        T result = default!;
+        Err.Progress()
+            .AutoClear(false)
+            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new TransferSpeedColumn(), new RemainingTimeColumn())
+            .Start(ctx =>
+            {
+                var task = ctx.AddTask(Markup.Escape(title), maxValue: Math.Max(1, total));
+                result = work((done, label) =>
+                {
+                    task.Value = done;
+                    task.Description = Markup.Escape(label);
+                });
+                task.Value = task.MaxValue;
+            });
+        return result;
+    }
+}

@@ -1,0 +1,198 @@
+using System.Globalization;
+
+namespace Stakeout.Ingest;
+
+/// <summary>
+/// Decimal text to <see cref="float"/> over UTF-8 bytes, without allocating. Plain decimals with up to 19 significant
+/// digits take an exact fast path (one correctly rounded IEEE operation); everything else, and the rare double-rounding
+/// tie, falls back to <see cref="float.TryParse(ReadOnlySpan{byte}, NumberStyles, IFormatProvider?, out float)"/>, so the
+/// result is always bit-identical to the framework's parser.
+/// </summary>
+internal static class FastFloat
+{
+    private static readonly float[] Pow10F = [1e0f, 1e1f, 1e2f, 1e3f, 1e4f, 1e5f, 1e6f, 1e7f, 1e8f, 1e9f, 1e10f];
+
+    private static readonly double[] Pow10D =
+    [
+        1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19,
+        1e20, 1e21, 1e22,
+    ];
+
+    /// <summary>
+    /// Parses a plain decimal number starting at <paramref name="pos"/>. On success <paramref name="pos"/> is the index
+    /// of the first byte after the number (the caller checks it is a delimiter). Returns false, leaving
+    /// <paramref name="pos"/> alone, when the text does not start with a plain decimal (Infinity, NaN, an empty field).
+    /// </summary>
+    public static bool TryParsePrefix(ReadOnlySpan<byte> s, ref int pos, out float value)
+    {
+        int i = pos;
+        bool negative = false;
+        if (i < s.Length && (s[i] == (byte)'-' || s[i] == (byte)'+'))
+        {
+            negative = s[i] == (byte)'-';
+            i++;
+        }
+
+        ulong mantissa = 0;
+        int significant = 0;
+        int exponent = 0;
+        bool inexact = false;
+        int digitsSeen = 0;
+
+        while (i < s.Length)
+        {
+            uint d = (uint)(s[i] - '0');
+            if (d > 9)
+            {
+                break;
+            }
+
+            if (significant < 19)
+            {
+                if (mantissa != 0 || d != 0)
+                {
+                    mantissa = (mantissa * 10) + d;
+                    significant++;
+                }
+            }
+            else
+            {
+                exponent++;
+                inexact |= d != 0;
+            }
+
+            digitsSeen++;
+            i++;
+        }
+
+        if (i < s.Length && s[i] == (byte)'.')
+        {
+            i++;
+            while (i < s.Length)
+            {
+                uint d = (uint)(s[i] - '0');
+                if (d > 9)
+                {
+                    break;
+                }
+
+                if (significant < 19)
+                {
+                    if (mantissa != 0 || d != 0)
+                    {
+                        mantissa = (mantissa * 10) + d;
+                        significant++;
+                    }
+
+                    exponent--;
+                }
+                else
+                {
+                    inexact |= d != 0;
+                }
+
+                digitsSeen++;
+                i++;
+            }
+        }
+
+        if (digitsSeen == 0)
+        {
+            value = 0;
+            return false;
+        }
+
+        if (i < s.Length && (s[i] | 0x20) == (byte)'e')
+        {
+            int j = i + 1;
+            bool expNegative = false;
+            if (j < s.Length && (s[j] == (byte)'-' || s[j] == (byte)'+'))
+            {
+                expNegative = s[j] == (byte)'-';
+                j++;
+            }
+
+            int expStart = j;
+            int e = 0;
+            while (j < s.Length && (uint)(s[j] - '0') <= 9)
+            {
+                if (e < 100000)
+                {
+                    e = (e * 10) + (s[j] - '0');
+                }
+
+                j++;
+            }
+
+            if (j == expStart)
+            {
+                value = 0;
+                return false;
+            }
+
+            exponent += expNegative ? -e : e;
+            i = j;
+        }
+
+        if (!inexact && TryFastPath(mantissa, exponent, negative, out value))
+        {
+            pos = i;
+            return true;
+        }
+
+        if (float.TryParse(s[pos..i], NumberStyles.Float, CultureInfo.InvariantCulture, out value))
+        {
+            pos = i;
+            return true;
+        }
+
+        return false;
+    }
+
+    /// <summary>Parses a whole field as a number (leading/trailing spaces allowed). False when it is not one.</summary>
+    public static bool TryParseField(ReadOnlySpan<byte> field, out float value)
+    {
+        int pos = 0;
+        if (TryParsePrefix(field, ref pos, out value) && pos == field.Length)
+        {
+            return true;
+        }
+
+        return float.TryParse(field, NumberStyles.Float, CultureInfo.InvariantCulture, out value);
+    }
+
+    private static bool TryFastPath(ulong mantissa, int exponent, bool negative, out float value)
+    {
+        if (mantissa == 0)
+        {
+            value = negative ? -0f : 0f;
+            return true;
+        }
+
+        if (mantissa <= (1UL << 24) && exponent >= -10 && exponent <= 10)
+        {
+            float f = mantissa;
+            f = exponent < 0 ? f / Pow10F[-exponent] : f * Pow10F[exponent];
+            value = negative ? -f : f;
+            return true;
+        }
+
+        if (mantissa <= (1UL << 53) && exponent >= -22 && exponent <= 22)
+        {
+            double d = mantissa;
+            d = exponent < 0 ? d / Pow10D[-exponent] : d * Pow10D[exponent];
+
+            // Rounding the correctly rounded double to float is wrong only at an exact float tie, and outside the
+            // normal float range; hand those to the exact parser.
+            ulong bits = (ulong)BitConverter.DoubleToInt64Bits(d);
+            if ((bits & 0x1FFF_FFFFUL) != 0x1000_0000UL && d is > 1e-37 and < 1e38)
+            {
+                value = negative ? (float)-d : (float)d;
+                return true;
+            }
+        }
+
+        value = 0;
+        return false;
+    }
+}
