@@ -182,6 +182,7 @@ public sealed class FlowRead
             if (!header.IsEmpty && header[^1] == (byte)'\r')
             {
                 header = header[..^1];
+                Report.AddQuirk("crlf_line_endings", 1);
             }
 
             var map = HeaderMap.Parse(header, input.DisplayName, _options);

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Runs every Stakeout test on a fresh machine: installs what the tests need, builds, tests, prints one summary line.
+# Integration tests read ../shared/data (beside the clone); they skip with a visible reason when it is absent.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+cd "$root"
+
+# System packages the tests need (idempotent: installs only what is missing).
+need=()
+for pkg in ca-certificates; do
+  dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
+done
+if [ ${#need[@]} -gt 0 ]; then
+  echo "test.sh: installing ${need[*]}" >&2
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+
+export TZ=UTC LC_ALL=C.UTF-8 DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
+results="$root/artifacts/test-results"
+rm -rf "$results"
+
+dotnet build Stakeout.slnx -c Release --nologo -v quiet -clp:ErrorsOnly
+status=0
+dotnet test Stakeout.slnx -c Release --no-build --nologo \
+  --logger "trx" --logger "console;verbosity=normal" --results-directory "$results" "$@" || status=$?
+
+# One closing line over every test project, read from the TRX files.
+python3 - "$results" <<'PY' || true
+import glob, re, sys
+t = {"passed": 0, "failed": 0, "notExecuted": 0}
+for f in glob.glob(sys.argv[1] + "/*.trx"):
+    m = re.search(r"<Counters [^>]*>", open(f, encoding="utf-8").read())
+    if m:
+        for k in t:
+            v = re.search(k + r'="(\d+)"', m.group(0))
+            t[k] += int(v.group(1)) if v else 0
+print(f"Tests: {t['passed']} passed, {t['failed']} failed, {t['notExecuted']} skipped")
+PY
+exit $status

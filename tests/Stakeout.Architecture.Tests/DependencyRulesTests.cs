@@ -1,0 +1,106 @@
+using System.Reflection;
+using System.Xml.Linq;
+
+namespace Stakeout.Architecture.Tests;
+
+/// <summary>
+/// The dependency rules of ARCHITECTURE.md, checked on the compiled assemblies and the project files. Every Stakeout
+/// assembly must appear in <see cref="Allowed"/>: a new one fails here until its rule is written down.
+/// </summary>
+public sealed class DependencyRulesTests
+{
+    /// <summary>Which Stakeout assemblies each one may reference.</summary>
+    private static readonly Dictionary<string, string[]> Allowed = new(StringComparer.Ordinal)
+    {
+        ["Stakeout.Core"] = [],
+        ["Stakeout.Ingest"] = ["Stakeout.Core"],
+        ["stakeout"] = ["Stakeout.Core", "Stakeout.Ingest"], // the CLI composes everything
+    };
+
+    /// <summary>Third-party packages each project may reference: they stay at the edge that needs them.</summary>
+    private static readonly Dictionary<string, string[]> AllowedPackages = new(StringComparer.Ordinal)
+    {
+        ["Stakeout.Core"] = [],
+        ["Stakeout.Ingest"] = ["System.IO.Hashing"],
+        ["Stakeout.Cli"] = ["System.CommandLine", "Spectre.Console"],
+    };
+
+    public static TheoryData<string> Assemblies => new(Allowed.Keys);
+
+    [Theory]
+    [MemberData(nameof(Assemblies))]
+    public void References_StakeoutAssembly_OnlyAllowedStakeoutAssemblies(string name)
+    {
+        var assembly = Load(name);
+        var stakeoutRefs = assembly.GetReferencedAssemblies()
+            .Select(a => a.Name!)
+            .Where(IsStakeout)
+            .ToList();
+
+        var forbidden = stakeoutRefs.Except(Allowed[name]).ToList();
+        Assert.True(forbidden.Count == 0, $"{name} references {string.Join(", ", forbidden)}, which ARCHITECTURE.md does not allow.");
+    }
+
+    [Fact]
+    public void Core_ReferencesOnlyTheFramework()
+    {
+        var refs = Load("Stakeout.Core").GetReferencedAssemblies().Select(a => a.Name!).ToList();
+
+        var foreign = refs.Where(r => !r.StartsWith("System", StringComparison.Ordinal) && r != "netstandard" && r != "mscorlib").ToList();
+        Assert.True(foreign.Count == 0, $"Stakeout.Core references {string.Join(", ", foreign)}; Core references nothing but the framework.");
+    }
+
+    [Theory]
+    [InlineData("Stakeout.Core")]
+    [InlineData("Stakeout.Ingest")]
+    [InlineData("Stakeout.Cli")]
+    public void ProjectFile_PackageReferences_StayAtTheirEdge(string project)
+    {
+        string csproj = Path.Combine(RepoRoot(), "src", project, project + ".csproj");
+        var packages = XDocument.Load(csproj).Descendants("PackageReference").Select(e => (string)e.Attribute("Include")!).ToList();
+
+        var extra = packages.Except(AllowedPackages[project]).ToList();
+        Assert.True(extra.Count == 0, $"{project} references packages {string.Join(", ", extra)}; update the rule only if that edge really needs them.");
+    }
+
+    [Fact]
+    public void EveryStakeoutAssemblyInOutput_HasARule()
+    {
+        var found = Directory.GetFiles(AppContext.BaseDirectory, "*.dll")
+            .Select(Path.GetFileNameWithoutExtension)
+            .Where(n => n is not null && IsStakeout(n) && !n.EndsWith(".Tests", StringComparison.Ordinal))
+            .ToList();
+
+        Assert.NotEmpty(found);
+        var missing = found.Where(n => !Allowed.ContainsKey(n!)).ToList();
+        Assert.True(missing.Count == 0, $"No dependency rule for {string.Join(", ", missing)}; add it to {nameof(Allowed)}.");
+    }
+
+    [Fact]
+    public void PublicTypes_InLibraries_AreSealedOrAbstractOrStatic()
+    {
+        var open = new[] { "Stakeout.Core", "Stakeout.Ingest" }
+            .SelectMany(n => Load(n).GetExportedTypes())
+            .Where(t => t.IsClass && !t.IsSealed && !t.IsAbstract && !typeof(Delegate).IsAssignableFrom(t))
+            .Select(t => t.FullName)
+            .ToList();
+
+        Assert.True(open.Count == 0, $"Public classes must be sealed (or abstract/static by design): {string.Join(", ", open)}.");
+    }
+
+    private static bool IsStakeout(string name) =>
+        name.StartsWith("Stakeout.", StringComparison.Ordinal) || name == "stakeout";
+
+    private static Assembly Load(string name) => Assembly.LoadFrom(Path.Combine(AppContext.BaseDirectory, name + ".dll"));
+
+    private static string RepoRoot()
+    {
+        var dir = new DirectoryInfo(AppContext.BaseDirectory);
+        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Stakeout.slnx")))
+        {
+            dir = dir.Parent;
+        }
+
+        return dir?.FullName ?? throw new InvalidOperationException("Stakeout.slnx not found above the test output.");
+    }
+}
