@@ -14,6 +14,7 @@ public sealed class DependencyRulesTests
     {
         ["Stakeout.Core"] = [],
         ["Stakeout.Ingest"] = ["Stakeout.Core"],
+        ["Stakeout.Models"] = ["Stakeout.Core"], // all the detection runtime needs: no training code, no ML.NET
         ["stakeout"] = ["Stakeout.Core", "Stakeout.Ingest"], // the CLI composes everything
     };
 
@@ -22,6 +23,7 @@ public sealed class DependencyRulesTests
     {
         ["Stakeout.Core"] = [],
         ["Stakeout.Ingest"] = ["System.IO.Hashing"],
+        ["Stakeout.Models"] = ["NSec.Cryptography"],
         ["Stakeout.Cli"] = ["System.CommandLine", "Spectre.Console"],
     };
 
@@ -53,6 +55,7 @@ public sealed class DependencyRulesTests
     [Theory]
     [InlineData("Stakeout.Core")]
     [InlineData("Stakeout.Ingest")]
+    [InlineData("Stakeout.Models")]
     [InlineData("Stakeout.Cli")]
     public void ProjectFile_PackageReferences_StayAtTheirEdge(string project)
     {
@@ -79,7 +82,7 @@ public sealed class DependencyRulesTests
     [Fact]
     public void PublicTypes_InLibraries_AreSealedOrAbstractOrStatic()
     {
-        var open = new[] { "Stakeout.Core", "Stakeout.Ingest" }
+        var open = new[] { "Stakeout.Core", "Stakeout.Ingest", "Stakeout.Models" }
             .SelectMany(n => Load(n).GetExportedTypes())
             .Where(t => t.IsClass && !t.IsSealed && !t.IsAbstract && !typeof(Delegate).IsAssignableFrom(t))
             .Select(t => t.FullName)

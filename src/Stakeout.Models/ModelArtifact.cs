@@ -1,0 +1,134 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace Stakeout.Models;
+
+/// <summary>How strictly an artifact is checked when it is loaded.</summary>
+public sealed record ArtifactLoadOptions
+{
+    /// <summary>Refuse an artifact without a signature.</summary>
+    public bool RequireSigned { get; init; }
+
+    /// <summary>When not empty, a signature must come from one of these raw Ed25519 public keys.</summary>
+    public IReadOnlyCollection<byte[]> TrustedKeys { get; init; } = [];
+}
+
+/// <summary>
+/// A trained model as a file: the manifest (what it is, what it expects, how it was made) and the model parameters
+/// (the payload, in the format that <see cref="ModelManifest.ModelKind"/> names), framed, hashed and optionally signed
+/// by <see cref="ArtifactContainer"/>. This is all the detection runtime needs: no training code, no ML.NET.
+/// </summary>
+public sealed class ModelArtifact
+{
+    /// <summary>Section holding the manifest (UTF-8 JSON).</summary>
+    public const string ManifestSection = "manifest";
+
+    /// <summary>Section holding the model parameters.</summary>
+    public const string PayloadSection = "model";
+
+    internal static readonly JsonSerializerOptions JsonOptions = new()
+    {
+        WriteIndented = true,
+        DefaultIgnoreCondition = JsonIgnoreCondition.Never,
+        NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
+    };
+
+    private ModelArtifact(ModelManifest manifest, byte[] payload, string? sha256, ArtifactSignature? signature, int formatVersion)
+    {
+        Manifest = manifest;
+        Payload = payload;
+        Sha256 = sha256;
+        Signature = signature;
+        FormatVersion = formatVersion;
+    }
+
+    /// <summary>What the model is and expects.</summary>
+    public ModelManifest Manifest { get; }
+
+    /// <summary>The model parameters, in the format <see cref="ModelManifest.ModelKind"/> names.</summary>
+    public ReadOnlyMemory<byte> Payload { get; }
+
+    /// <summary>SHA-256 of the artifact file as read (its digest line), or null for an artifact not yet written.</summary>
+    public string? Sha256 { get; }
+
+    /// <summary>The verified signature, when the file had one.</summary>
+    public ArtifactSignature? Signature { get; }
+
+    /// <summary>The container format version it was read from (or will be written in).</summary>
+    public int FormatVersion { get; }
+
+    /// <summary>A new, unsaved artifact.</summary>
+    public static ModelArtifact Create(ModelManifest manifest, byte[] payload)
+    {
+        ArgumentNullException.ThrowIfNull(manifest);
+        ArgumentNullException.ThrowIfNull(payload);
+        return new ModelArtifact(manifest, payload, null, null, ArtifactContainer.CurrentVersion);
+    }
+
+    /// <summary>Reads and verifies an artifact file; throws <see cref="ArtifactException"/> saying what is wrong and why.</summary>
+    public static ModelArtifact Load(string path, ArtifactLoadOptions? options = null)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        if (!File.Exists(path))
+        {
+            throw new FileNotFoundException($"{path}: no such model artifact.", path);
+        }
+
+        return Read(File.ReadAllBytes(path), path, options);
+    }
+
+    /// <summary>Reads and verifies artifact bytes; <paramref name="source"/> names them in errors.</summary>
+    public static ModelArtifact Read(ReadOnlySpan<byte> bytes, string source, ArtifactLoadOptions? options = null)
+    {
+        options ??= new ArtifactLoadOptions();
+        var (sections, sha256, signature, version) = ArtifactContainer.Read(bytes, source, options.RequireSigned, options.TrustedKeys);
+        byte[] manifestBytes = Find(sections, ManifestSection, source);
+        byte[] payload = Find(sections, PayloadSection, source);
+        ModelManifest? manifest;
+        try
+        {
+            manifest = JsonSerializer.Deserialize<ModelManifest>(manifestBytes, JsonOptions);
+        }
+        catch (JsonException e)
+        {
+            throw new ArtifactException(source, ArtifactProblem.Malformed, $"the manifest is not valid JSON ({e.Message}).");
+        }
+
+        if (manifest is null)
+        {
+            throw new ArtifactException(source, ArtifactProblem.Malformed, "the manifest is empty.");
+        }
+
+        ManifestValidation.Check(manifest, source);
+        return new ModelArtifact(manifest, payload, sha256, signature, version);
+    }
+
+    /// <summary>The artifact's bytes, signed when <paramref name="signer"/> is given.</summary>
+    public byte[] ToBytes(ModelSigningKey? signer = null)
+    {
+        byte[] manifest = JsonSerializer.SerializeToUtf8Bytes(Manifest, JsonOptions);
+        return ArtifactContainer.Write(
+            [new ArtifactSection(ManifestSection, manifest), new ArtifactSection(PayloadSection, Payload.ToArray())],
+            signer);
+    }
+
+    /// <summary>Writes the artifact atomically (a temporary file renamed into place) and returns it as read back.</summary>
+    public ModelArtifact Save(string path, ModelSigningKey? signer = null)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        byte[] bytes = ToBytes(signer);
+        string full = Path.GetFullPath(path);
+        Directory.CreateDirectory(Path.GetDirectoryName(full)!);
+        string temp = full + ".tmp-" + Environment.ProcessId;
+        File.WriteAllBytes(temp, bytes);
+        File.Move(temp, full, overwrite: true);
+        return Read(bytes, path);
+    }
+
+    /// <summary>Compiles the model into a fast, thread-safe scorer. Throws <see cref="ArtifactException"/> for a payload it cannot compile.</summary>
+    public IFlowScorer CreateScorer() => ScorerFactory.Create(this, Sha256 ?? "(unsaved artifact)");
+
+    private static byte[] Find(IReadOnlyList<ArtifactSection> sections, string name, string source) =>
+        sections.FirstOrDefault(s => s.Name == name)?.Content
+        ?? throw new ArtifactException(source, ArtifactProblem.Malformed, $"it has no '{name}' section.");
+}
