@@ -131,6 +131,40 @@ internal sealed class GbdtModel
         }
     }
 
+    /// <summary>
+    /// Mean log-loss on <paramref name="labels"/> after each boosting round (softmax for multiclass, sigmoid for binary,
+    /// where class 1 is the positive class): how training went, round by round.
+    /// </summary>
+    public double[] LossByIteration(float[] rows, int[] labels)
+    {
+        int width = Features.Count, k = TreesPerIteration, n = labels.Length;
+        var raw = new double[n * k];
+        var losses = new double[Iterations];
+        var p = new double[Binary ? 2 : k];
+        for (int it = 0; it < Iterations; it++)
+        {
+            for (int c = 0; c < k; c++)
+            {
+                var tree = Trees[(it * k) + c];
+                for (int r = 0; r < n; r++)
+                {
+                    raw[(r * k) + c] += tree.LeafValue[tree.LeafOf(rows.AsSpan(r * width, width))];
+                }
+            }
+
+            double sum = 0;
+            for (int r = 0; r < n; r++)
+            {
+                Probabilities(raw.AsSpan(r * k, k), p);
+                sum -= Math.Log(Math.Max(p[labels[r]], 1e-15));
+            }
+
+            losses[it] = sum / n;
+        }
+
+        return losses;
+    }
+
     /// <summary>Class probabilities (softmax, or [1-p, p] for binary) from raw scores.</summary>
     public void Probabilities(ReadOnlySpan<double> raw, Span<double> probabilities)
     {
