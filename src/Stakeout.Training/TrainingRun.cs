@@ -155,6 +155,27 @@ public sealed class TrainingRun(ITrainingLog log, TimeProvider time)
     /// <summary>Runs it.</summary>
     public TrainResult Execute(TrainOptions options, IProgress<ReadProgress>? readProgress = null, CancellationToken cancellationToken = default)
     {
+        var (table, split) = Prepare(options, readProgress, cancellationToken);
+        return Fit(table, split, options, null, [], cancellationToken);
+    }
+
+    /// <summary>
+    /// Searches LightGBM settings by k-fold cross-validation on the training split only, then fits the best on the whole
+    /// training split and reports it on the test split.
+    /// </summary>
+    public (TrainResult Result, IReadOnlyList<TuneTrial> Trials) Tune(TrainOptions options, int folds, int maxTrials, TimeSpan budget, IProgress<ReadProgress>? readProgress = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var (table, split) = Prepare(options with { Model = ModelChoice.LightGbm }, readProgress, cancellationToken);
+        log.Info(string.Create(CultureInfo.InvariantCulture, $"tuning: {folds}-fold cross-validation on the {split.Train.Count:N0} training rows, up to {maxTrials} trials within {budget.TotalSeconds:F0} s"));
+        var trials = new Tuner(log).Search(table, split.Train, options.LightGbm, folds, maxTrials, budget, options.Seed, cancellationToken);
+        log.Info($"best: {trials[0].Describe()}");
+        var result = Fit(table, split, options with { Model = ModelChoice.LightGbm, LightGbm = trials[0].Settings, TimeBudget = null }, null, [], cancellationToken);
+        return (result, trials);
+    }
+
+    private (TrainingTable Table, DataSplit Split) Prepare(TrainOptions options, IProgress<ReadProgress>? readProgress, CancellationToken cancellationToken)
+    {
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
         var c = CultureInfo.InvariantCulture;
@@ -179,7 +200,7 @@ public sealed class TrainingRun(ITrainingLog log, TimeProvider time)
             log.Info($"wrote the split to {Path.Combine(dir, "train.csv")} and {Path.Combine(dir, "test.csv")}");
         }
 
-        return Fit(table, split, options, null, [], cancellationToken);
+        return (table, split);
     }
 
     internal TrainResult Fit(TrainingTable table, DataSplit split, TrainOptions options, GbdtModel? parent, IReadOnlyList<ManifestLineage> lineage, CancellationToken cancellationToken)
