@@ -18,6 +18,8 @@ public enum ImbalanceHandling
     ClassWeights,
     /// <summary>Every class resampled (seeded) to the mean class size: rare classes repeated, large ones thinned.</summary>
     BalancedSampling,
+    /// <summary>Row weight = N / (K × n_class) (scikit-learn's "balanced"): every class weighs the same in all.</summary>
+    BalancedWeights,
 }
 
 /// <summary>LightGBM hyperparameters, validated once. Defaults were chosen by measurement (docs/training.md).</summary>
@@ -74,6 +76,7 @@ public sealed record LightGbmSettings
         {
             ImbalanceHandling.None => "none",
             ImbalanceHandling.ClassWeights => "class-weights",
+            ImbalanceHandling.BalancedWeights => "balanced-weights",
             _ => "balanced-sampling",
         },
     };
@@ -288,6 +291,8 @@ internal static class LightGbmTrainer
         {
             case ImbalanceHandling.ClassWeights:
                 return (rows, [.. counts.Select(n => n == 0 ? 1f : (float)Math.Sqrt((double)rows.Count / (present * n)))]);
+            case ImbalanceHandling.BalancedWeights:
+                return (rows, [.. counts.Select(n => n == 0 ? 1f : (float)((double)rows.Count / (present * n)))]);
             case ImbalanceHandling.BalancedSampling:
                 int target = (int)(rows.Count / present);
                 var byClass = Enumerable.Range(0, counts.Length).Select(_ => new List<int>()).ToArray();

@@ -28,7 +28,35 @@ public sealed class Tuner(ITrainingLog log)
     private static readonly int[] MinData = [1, 5, 20, 50];
     private static readonly int[] LeafCounts = [15, 31, 63];
     private static readonly double[] Rates = [0.05, 0.1, 0.2];
-    private static readonly ImbalanceHandling[] Imbalances = [ImbalanceHandling.ClassWeights, ImbalanceHandling.BalancedSampling, ImbalanceHandling.None];
+    private static readonly ImbalanceHandling[] Imbalances = [ImbalanceHandling.ClassWeights, ImbalanceHandling.BalancedWeights, ImbalanceHandling.BalancedSampling, ImbalanceHandling.None];
+
+    /// <summary>
+    /// The candidates in order: a coordinate sweep from the baseline (each imbalance handling; then, with the best so far,
+    /// each lambda_l2; then each min_data_in_leaf), so the defaults' choice can be read off the log; then seeded random
+    /// draws from the whole grid.
+    /// </summary>
+    private static IEnumerable<LightGbmSettings> Candidates(LightGbmSettings baseline, Func<LightGbmSettings> best, Random random)
+    {
+        foreach (var mode in Imbalances)
+        {
+            yield return baseline with { Imbalance = mode };
+        }
+
+        foreach (double l2 in L2s)
+        {
+            yield return best() with { L2 = l2 };
+        }
+
+        foreach (int minData in MinData)
+        {
+            yield return best() with { MinDataInLeaf = minData };
+        }
+
+        while (true)
+        {
+            yield return Draw(random, baseline);
+        }
+    }
 
     /// <summary>Runs the search and returns every trial, best first.</summary>
     public IReadOnlyList<TuneTrial> Search(TrainingTable table, IReadOnlyList<int> trainRows, LightGbmSettings baseline, int folds, int maxTrials, TimeSpan budget, int seed, CancellationToken cancellationToken = default)
@@ -43,10 +71,11 @@ public sealed class Tuner(ITrainingLog log)
         var tried = new HashSet<LightGbmSettings>();
         var watch = Stopwatch.StartNew();
         int benign = table.Classes.ToList().IndexOf(LabelTaxonomy.Benign);
-        for (int t = 0; t < maxTrials && watch.Elapsed < budget; t++)
+        using var candidates = Candidates(baseline, () => trials.OrderByDescending(t => t.MacroF1).First().Settings, random).GetEnumerator();
+        for (int attempts = 0; trials.Count < maxTrials && watch.Elapsed < budget && attempts < maxTrials * 20 && candidates.MoveNext(); attempts++)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            var settings = t == 0 ? baseline : Draw(random, baseline);
+            var settings = candidates.Current;
             if (!tried.Add(settings))
             {
                 continue;
