@@ -125,12 +125,15 @@ public sealed class ModelArtifact
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         byte[] bytes = ToBytes(signer);
+
+        // Read back before writing: an artifact this Stakeout could not load is never put on disk.
+        var written = Read(bytes, path);
         string full = Path.GetFullPath(path);
         Directory.CreateDirectory(Path.GetDirectoryName(full)!);
         string temp = full + ".tmp-" + Environment.ProcessId;
         File.WriteAllBytes(temp, bytes);
         File.Move(temp, full, overwrite: true);
-        return Read(bytes, path);
+        return written;
     }
 
     /// <summary>
