@@ -65,7 +65,7 @@ public static class ArtifactContainer
 
     /// <summary>
     /// Reads and verifies an artifact. Throws <see cref="ArtifactException"/> saying which problem and why; a present
-    /// signature is always verified, and must come from one of <paramref name="trustedKeys"/> when any are given.
+    /// signature is always verified. When <paramref name="trustedKeys"/> are given, a signature by one of them is required.
     /// </summary>
     public static (IReadOnlyList<ArtifactSection> Sections, string Sha256, ArtifactSignature? Signature, int Version) Read(
         ReadOnlySpan<byte> bytes, string source, bool requireSigned = false, IReadOnlyCollection<byte[]>? trustedKeys = null)
@@ -164,9 +164,12 @@ public static class ArtifactContainer
             }
         }
 
-        if (signature is null && requireSigned)
+        if (signature is null && (requireSigned || trustedKeys is { Count: > 0 }))
         {
-            throw new ArtifactException(source, ArtifactProblem.SignatureMissing, "a signed artifact is required (--require-signed) and this one has no signature.");
+            // Naming trusted keys means "only models these keys signed": an unsigned file does not qualify.
+            throw new ArtifactException(source, ArtifactProblem.SignatureMissing, requireSigned
+                ? "a signed artifact is required (--require-signed) and this one has no signature."
+                : "trusted keys were given (--trusted-key) and this artifact has no signature.");
         }
 
         return (sections, digest, signature, version);
