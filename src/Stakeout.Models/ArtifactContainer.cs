@@ -71,6 +71,14 @@ public static class ArtifactContainer
         ReadOnlySpan<byte> bytes, string source, bool requireSigned = false, IReadOnlyCollection<byte[]>? trustedKeys = null)
     {
         int pos = 0;
+        var magic = Encoding.ASCII.GetBytes(Magic).AsSpan();
+        int shared = Math.Min(bytes.Length, magic.Length);
+        if (bytes.Length == 0 || !bytes[..shared].SequenceEqual(magic[..shared]))
+        {
+            // Checked before looking for a line end, so any other file (even one without a newline) is named as such.
+            throw new ArtifactException(source, ArtifactProblem.NotAnArtifact, $"it does not start with '{Magic.Trim()}'.");
+        }
+
         string first = ReadLine(bytes, ref pos, source, "the first line");
         if (!first.StartsWith(Magic, StringComparison.Ordinal))
         {
