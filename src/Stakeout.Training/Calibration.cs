@@ -34,8 +34,9 @@ public static class Calibration
         }
 
         var m = model.Manifest;
-        var exported = Load(model);
-        int benign = m.Classes.ToList().IndexOf(m.BenignClass);
+        // The runtime's own scorer: the threshold is set on exactly the scores detection will compute.
+        var scorer = model.CreateScorer();
+        int benign = scorer.BenignClassIndex;
         if (benign < 0)
         {
             throw new TrainingDataException($"the model has no benign class '{m.BenignClass}' to calibrate against.");
@@ -44,10 +45,11 @@ public static class Calibration
         var read = new FlowCsvReader(new FlowReaderOptions()).Open(benignPaths);
         var scores = new List<double>();
         long skipped = 0;
-        var p = new double[exported.Classes];
+        int k = scorer.Classes.Count;
         foreach (var batch in read.ReadBatches(null, cancellationToken))
         {
-            NonFiniteMapping.Apply(batch.Features.AsSpan(0, batch.Count * FeatureSchema.Count));
+            var p = new float[batch.Count * k];
+            scorer.Score(batch.Features.AsSpan(0, batch.Count * FeatureSchema.Count), p);
             for (int r = 0; r < batch.Count; r++)
             {
                 int label = batch.LabelIds[r];
@@ -57,8 +59,7 @@ public static class Calibration
                     continue;
                 }
 
-                exported.Predict(batch.Row(r), p);
-                scores.Add(1 - p[benign]);
+                scores.Add(1 - (double)p[(r * k) + benign]);
             }
         }
 
