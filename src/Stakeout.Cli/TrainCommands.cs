@@ -257,7 +257,7 @@ internal sealed class TrainOptionSet
 
     public Option<double> L2 { get; } = new("--lambda-l2") { Description = "LightGBM lambda_l2.", DefaultValueFactory = _ => new LightGbmSettings().L2 };
 
-    public Option<string> Imbalance { get; } = new("--imbalance") { Description = "class-weights (sqrt-balanced, default), balanced-weights, balanced-sampling or none.", DefaultValueFactory = _ => "class-weights" };
+    public Option<string> Imbalance { get; } = new("--imbalance") { Description = "balanced-weights (default: N / (K × n_class)), class-weights (square root of that), balanced-sampling or none.", DefaultValueFactory = _ => "balanced-weights" };
 
     public void AddTo(Command command)
     {
