@@ -312,8 +312,9 @@ return new TrainOptions
                 {
                     "class-weights" => ImbalanceHandling.ClassWeights,
                     "balanced-sampling" => ImbalanceHandling.BalancedSampling,
+                    "balanced-weights" => ImbalanceHandling.BalancedWeights,
                     "none" => ImbalanceHandling.None,
-                    var other => throw new ArgumentException($"--imbalance '{other}' is not one of class-weights, balanced-sampling, none."),
+                    var other => throw new ArgumentException($"--imbalance '{other}' is not one of balanced-weights, class-weights, balanced-sampling, none."),
                 },
             },
             Seed = parse.GetValue(Seed),
