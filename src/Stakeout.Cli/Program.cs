@@ -12,4 +12,5 @@ var root = new RootCommand(
     """);
 root.Subcommands.Add(DataCommands.Create());
 foreach (var command in ModelCommands.Create()) { root.Subcommands.Add(command); }
+TrainCommands.AddTo(root);
 return await root.Parse(args).InvokeAsync().ConfigureAwait(false);
