@@ -27,6 +27,7 @@ def main(argv):
     values = numeric.to_numpy(copy=False)
     peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     label = frame.columns[-1]
+    port = next((c for c in frame.columns if c.strip() == "Destination Port"), None)
     result = {
         "tool": "pandas",
         "mode": "read_csv",
@@ -40,8 +41,8 @@ def main(argv):
         "label_column": label,
         "retained_bytes": int(frame.memory_usage(deep=False).sum()),
         "peak_rss_bytes": peak_kb * 1024,
-        # Sum of the first column (Destination Port), compared with Stakeout's in run.sh.
-        "checksum": float(values[:, 0].sum()) if values.size else math.nan,
+        # Sum of Destination Port, compared with Stakeout's in run.sh.
+        "checksum": float(frame[port].sum()) if port is not None else math.nan,
     }
     print(json.dumps(result))
     return 0

@@ -3,6 +3,7 @@
 #
 #   bench/reader/run.sh            # 3 rounds (Stakeout streaming, Stakeout keeping every batch, pandas), medians
 #   RUNS=5 bench/reader/run.sh     # more rounds
+#   LAYOUT=trafficlabelling bench/reader/run.sh   # the variant with Flow ID, IPs, ports and timestamps (LF endings)
 #
 # Builds bench/data/cic-large.csv (>= 500 MB, git-ignored) from the real rows in ../shared/data when it is missing,
 # warms the page cache so both tools read from memory, and prints a table with MB/s, rows/s, peak RSS, the ratio to
@@ -13,8 +14,16 @@ cd "$root"
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 LC_ALL=C.UTF-8
 
 runs="${RUNS:-3}"
-data="${STAKEOUT_BENCH_FILE:-$root/bench/data/cic-large.csv}"
 shared="${STAKEOUT_SHARED_DATA:-$root/../shared/data}"
+case "${LAYOUT:-mlcve}" in
+  mlcve)
+    data="${STAKEOUT_BENCH_FILE:-$root/bench/data/cic-large.csv}"
+    sources=("$shared/cicids2017/mlcve_friday-ddos_head9998.csv" "$shared/cicids2017/mlcve_head200.csv") ;;
+  trafficlabelling)
+    data="${STAKEOUT_BENCH_FILE:-$root/bench/data/cic-large-trafficlabelling.csv}"
+    sources=("$shared/cicids2017/trafficlabelling_friday-ddos_head299.csv") ;;
+  *) echo "reader bench: LAYOUT must be mlcve or trafficlabelling" >&2; exit 2 ;;
+esac
 # Debian's Python and pandas, whatever python3 comes first on PATH.
 python=/usr/bin/python3
 
@@ -28,8 +37,7 @@ dotnet build bench/Stakeout.Benchmarks -c Release --nologo -v quiet -clp:ErrorsO
 bench="$root/artifacts/bin/Stakeout.Benchmarks/release/Stakeout.Benchmarks"
 
 if [ ! -f "$data" ]; then
-  "$bench" generate-cic --out "$data" \
-    "$shared/cicids2017/mlcve_friday-ddos_head9998.csv" "$shared/cicids2017/mlcve_head200.csv"
+  "$bench" generate-cic --out "$data" "${sources[@]}"
 fi
 
 results="$root/bench/data/reader-$(date -u +%Y%m%dT%H%M%SZ).jsonl"
@@ -60,6 +68,9 @@ echo "reader bench: $runs rounds on $data" >&2
 for round in $(seq 1 "$runs"); do
   measure "$round" "Stakeout (stream)" "$bench" read --quiet --mode stream "$data"
   measure "$round" "Stakeout (keep all)" "$bench" read --quiet --mode keep "$data"
+  if [ "${LAYOUT:-mlcve}" = trafficlabelling ]; then
+    measure "$round" "Stakeout (keep, no id)" "$bench" read --quiet --mode keep --no-identity "$data"
+  fi
   measure "$round" "pandas read_csv" "$python" bench/reader/pandas_read.py "$data"
 done
 
