@@ -67,6 +67,7 @@ internal static class ReaderRun
         }
 
         long allocatedBefore = GC.GetTotalAllocatedBytes(precise: true);
+        var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
         var clock = Stopwatch.StartNew();
         var read = new FlowCsvReader(new FlowReaderOptions { Parallelism = parallelism, ReadIdentity = identity }).Open(paths);
         var kept = new List<FlowBatch>();
@@ -87,6 +88,7 @@ internal static class ReaderRun
         }
 
         clock.Stop();
+        var cpu = Process.GetCurrentProcess().TotalProcessorTime - cpuBefore;
         long allocated = GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore;
         long peakRss = PeakRssBytes();
 
@@ -102,6 +104,7 @@ internal static class ReaderRun
             ["identity"] = identity,
             ["parallelism"] = parallelism == 0 ? Environment.ProcessorCount : parallelism,
             ["seconds"] = clock.Elapsed.TotalSeconds,
+            ["read_cpu_seconds"] = cpu.TotalSeconds,
             ["bytes"] = read.TotalBytes,
             ["rows_read"] = report.RowsRead,
             ["rows_used"] = report.RowsUsed,
@@ -114,6 +117,8 @@ internal static class ReaderRun
             ["retained_bytes"] = liveBytes,
             ["feature_bytes"] = featureBytes,
             ["allocated_bytes"] = allocated,
+            ["jit_seconds"] = System.Runtime.JitInfo.GetCompilationTime().TotalSeconds,
+            ["jit_methods"] = System.Runtime.JitInfo.GetCompiledMethodCount(),
             ["gc_gen0"] = GC.CollectionCount(0),
             ["gc_gen2"] = GC.CollectionCount(2),
             ["peak_rss_bytes"] = peakRss,
