@@ -159,7 +159,8 @@ internal sealed class ChunkParser
             if (kinds[c] == ColumnKind.Feature)
             {
                 int start = pos;
-                if (FastFloat.TryParsePrefix(text, ref pos, out float v) && (pos == text.Length || text[pos] == Comma))
+                // A value that overflows float (1e39) takes the slow path, where the non-finite policy sees it.
+                if (FastFloat.TryParsePrefix(text, ref pos, out float v) && (pos == text.Length || text[pos] == Comma) && float.IsFinite(v))
                 {
                     features[featureIndex[c]] = v;
                     continue;

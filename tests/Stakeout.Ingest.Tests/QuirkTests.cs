@@ -65,6 +65,31 @@ public sealed class QuirkTests : IDisposable
         Assert.Equal(1, r.Quirks["empty_cell:Flow IAT Min"]);
     }
 
+    [Theory]
+    [InlineData(NonFinitePolicy.Zero, 0f)]
+    [InlineData(NonFinitePolicy.Missing, float.NaN)]
+    public void Read_ValueOverflowingFloat_IsNonFiniteUnderThePolicy(NonFinitePolicy policy, float expected)
+    {
+        // 1e39 is finite text but parses to +Infinity as a float: the policy must see it like "Infinity".
+        string file = _dir.Write("overflow.csv", MlcveHeader + "\n" + MlcveRow(1, "BENIGN", new Dictionary<int, string> { [14] = "1e39", [15] = "-4e38" }) + "\n");
+
+        var (rows, _) = Read([file], new FlowReaderOptions { NonFinite = policy });
+
+        Assert.Equal(expected, rows.Single().Features[14]);
+        Assert.Equal(expected, rows.Single().Features[15]);
+    }
+
+    [Fact]
+    public void Read_ValueOverflowingFloat_IsDroppedUnderDrop()
+    {
+        string file = _dir.Write("overflow.csv", MlcveHeader + "\n" + MlcveRow(1, "BENIGN", new Dictionary<int, string> { [14] = "1e39" }) + "\n");
+
+        var (rows, read) = Read([file], new FlowReaderOptions { NonFinite = NonFinitePolicy.Drop });
+
+        Assert.Empty(rows);
+        Assert.Equal(1, read.Report.DroppedByReason[DropReason.NonFinite]);
+    }
+
     [Fact]
     public void Read_MinusOneWindow_IsKeptAndCounted()
     {
