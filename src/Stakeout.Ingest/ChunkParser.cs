@@ -66,18 +66,20 @@ internal sealed class ChunkParser
     /// <summary>Parses one line (without its '\n') into the next row of <paramref name="batch"/>, or counts why not.</summary>
     public void ParseLine(ReadOnlySpan<byte> text, long line, FlowBatch batch)
     {
-        _tally.RowsRead++;
         if (!text.IsEmpty && text[^1] == (byte)'\r')
         {
             text = text[..^1];
             _tally.CrLines++;
         }
 
+        // An empty line is not a row (the issue: rows read = non-empty data lines); it is only counted as a quirk.
         if (text.IsEmpty || text.IndexOfAnyExcept((byte)' ', (byte)'\t') < 0)
         {
             _tally.BlankLines++;
             return;
         }
+
+        _tally.RowsRead++;
 
         if (text.Length > _options.MaxLineBytes)
         {

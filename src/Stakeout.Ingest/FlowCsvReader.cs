@@ -255,7 +255,7 @@ public sealed class FlowRead
         }
 
         long duplicates = _seen is null ? 0 : Deduplicate(batch);
-        long dropped = tally.BlankLines + tally.NonFiniteDrops + (_options.Duplicates == DuplicatePolicy.Drop ? duplicates : 0);
+        long dropped = tally.NonFiniteDrops + (_options.Duplicates == DuplicatePolicy.Drop ? duplicates : 0);
 
         file.RowsRead += tally.RowsRead;
         file.RowsRejected += tally.RowsRejected;
@@ -271,7 +271,6 @@ public sealed class FlowRead
         Report.RowsDropped += dropped;
         Report.RowsUsed += batch.Count;
         Report.Duplicates += duplicates;
-        AddDrop(DropReason.BlankLine, tally.BlankLines);
         AddDrop(DropReason.NonFinite, tally.NonFiniteDrops);
         AddDrop(DropReason.Duplicate, _options.Duplicates == DuplicatePolicy.Drop ? duplicates : 0);
         for (int r = 0; r < tally.RejectCounts.Length; r++)

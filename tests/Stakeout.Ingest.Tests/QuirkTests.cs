@@ -150,6 +150,23 @@ public sealed class QuirkTests : IDisposable
     }
 
     [Fact]
+    public void Read_EmptyLines_AreNotRowsAndLaterLineNumbersStayTrue()
+    {
+        string text = MlcveHeader + "\n" + MlcveRow(1, "BENIGN") + "\n\n" + MlcveRow(2, "BENIGN") + "\r\n  \r\n\n" + MlcveRow(3, "BENIGN") + "\n\n";
+        string file = _dir.Write("blank.csv", text);
+
+        var (rows, read) = Read([file]);
+
+        Assert.Equal([2L, 4L, 7L], rows.Select(r => r.Line));
+        Assert.Equal(Expected(3), rows[2].Features);
+        // The issue: rows read is the number of non-empty data lines; empty lines are a quirk, not rows.
+        Assert.Equal(3, read.Report.RowsRead);
+        Assert.Equal(3, read.Report.RowsUsed);
+        Assert.Equal(0, read.Report.RowsDropped);
+        Assert.Equal(4, read.Report.Quirks["blank_lines"]);
+    }
+
+    [Fact]
     public void Read_WebAttackDashInThreeEncodings_AllMapToOneClass()
     {
         byte[] raw = Concat(Bytes(MlcveRow(1, "Web Attack ")[..^0]), [0x96], Bytes(" XSS\n"));
