@@ -464,7 +464,8 @@ internal sealed class ChunkParser
     {
         _tally.RowsRejected++;
         _tally.RejectCounts[(int)reason]++;
-        if (_tally.Rejects.Count < _options.MaxRejectDetails)
+        // Strict mode reports the first reject in full even when no details are kept (MaxRejectDetails = 0).
+        if (_tally.Rejects.Count < _options.MaxRejectDetails || (_options.Strict && _tally.Rejects.Count == 0))
         {
             _tally.Rejects.Add(new RejectedRow(_file, line, field, reason, detail));
         }

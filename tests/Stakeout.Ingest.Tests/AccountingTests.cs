@@ -85,6 +85,18 @@ public sealed class AccountingTests : IDisposable
     }
 
     [Fact]
+    public void Read_StrictWithNoRejectDetailsKept_StillStopsAtTheFirstBadRow()
+    {
+        string file = _dir.Write("strict0.csv", MlcveHeader + "\n" + MlcveRow(1, "BENIGN") + ",x\n");
+
+        var read = new FlowCsvReader(new FlowReaderOptions { Strict = true, MaxRejectDetails = 0 }).Open([file]);
+        var ex = Assert.Throws<FlowDataException>(() => read.ReadBatches().ToList());
+
+        Assert.Equal(2, ex.Line);
+        Assert.Contains("expected 79 fields, found 80", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Read_MaxRejectDetails_KeepsTheFirstInFullAndCountsAll()
     {
         var text = new StringBuilder(MlcveHeader + "\n");
