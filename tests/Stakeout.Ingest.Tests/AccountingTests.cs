@@ -215,6 +215,63 @@ public sealed class AccountingTests : IDisposable
     }
 
     [Theory]
+    [InlineData("truncated")]
+    [InlineData("garbage")]
+    [InlineData("flipped")]
+    public void Read_TruncatedOrCorruptGzip_FailsNamingTheFileInsteadOfLosingRows(string damage)
+    {
+        // .NET's GZipStream ends quietly at a cut: without the trailer check half a download would read as a whole file.
+        byte[] gz = QuirkTests.Gzip(MlcveHeader + "\n" + string.Join("\n", Enumerable.Range(1, 300).Select(i => MlcveRow(i, "BENIGN"))) + "\n");
+        byte[] bad = damage switch
+        {
+            "truncated" => gz[..(gz.Length / 2)],
+            "garbage" => [.. gz[..(gz.Length / 2)], .. Enumerable.Repeat((byte)0xAB, 64)],
+            _ => [.. gz[..^8], (byte)(gz[^8] ^ 1), .. gz[^7..]], // one bit of the CRC-32
+        };
+        string file = _dir.Write("Monday.csv.gz", bad);
+
+        var ex = Assert.Throws<FlowDataException>(() => new FlowCsvReader().Open([file]).ReadBatches().ToList());
+
+        Assert.Equal(file, ex.File);
+        Assert.Contains("gzip", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Open_CorruptZip_FailsWithAFlowDataExceptionNamingTheFile()
+    {
+        string file = _dir.Write("MachineLearningCSV.zip", [(byte)'P', (byte)'K', 3, 4, .. Enumerable.Repeat((byte)0x11, 100)]);
+
+        var ex = Assert.Throws<FlowDataException>(() => new FlowCsvReader().Open([file]).ReadBatches().ToList());
+
+        Assert.Equal(file, ex.File);
+        Assert.Contains("zip", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Read_ZipEntryWithCorruptData_FailsNamingTheEntry()
+    {
+        string zip = Path.Combine(_dir.Root, "flows.zip");
+        using (var archive = System.IO.Compression.ZipFile.Open(zip, System.IO.Compression.ZipArchiveMode.Create))
+        {
+            using var entry = archive.CreateEntry("Monday.csv").Open();
+            entry.Write(Encoding.UTF8.GetBytes(MlcveHeader + "\n" + string.Join("\n", Enumerable.Range(1, 300).Select(i => MlcveRow(i, "BENIGN"))) + "\n"));
+        }
+
+        byte[] bytes = File.ReadAllBytes(zip);
+        int dataStart = 30 + BitConverter.ToUInt16(bytes, 26) + BitConverter.ToUInt16(bytes, 28); // after the local file header
+        for (int i = dataStart + 40; i < dataStart + 80; i++)
+        {
+            bytes[i] ^= 0x5A;
+        }
+
+        File.WriteAllBytes(zip, bytes);
+
+        var ex = Assert.Throws<FlowDataException>(() => new FlowCsvReader().Open([zip]).ReadBatches().ToList());
+
+        Assert.Equal(zip + "!Monday.csv", ex.File);
+    }
+
+    [Theory]
     [InlineData(DuplicatePolicy.Ignore, 0, 3)]
     [InlineData(DuplicatePolicy.Count, 2, 3)]
     [InlineData(DuplicatePolicy.Drop, 2, 1)]
