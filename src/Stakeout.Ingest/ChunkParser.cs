@@ -11,6 +11,10 @@ namespace Stakeout.Ingest;
 internal sealed class ChunkParser
 {
     private const byte Comma = (byte)',';
+
+    // Datasets have a handful of labels; a file with thousands (a wrong column taken as the label) must not turn the
+    // linear cache into a quadratic scan, so only the first few are cached and the rest are resolved each time.
+    private const int LabelCacheSize = 64;
     private readonly HeaderMap _map;
     private readonly FlowReaderOptions _options;
     private readonly LabelVocabulary _labels;
@@ -333,7 +337,11 @@ internal sealed class ChunkParser
         var definition = LabelTaxonomy.Resolve(text);
         int newId = _labels.GetOrAdd(definition);
         string? unknownName = definition.Known ? null : definition.Name;
-        _labelCache.Add((t.ToArray(), newId, unknownName));
+        if (_labelCache.Count < LabelCacheSize)
+        {
+            _labelCache.Add((t.ToArray(), newId, unknownName));
+        }
+
         _labelId = newId;
         CountLabel(t, unknownName);
         if (_tally.CoarsestLevel is null || definition.Level > _tally.CoarsestLevel)

@@ -314,7 +314,9 @@ public sealed class FlowRead
 
     private void CountClasses(FlowBatch batch)
     {
-        Span<long> counts = stackalloc long[Math.Max(1, Report.Labels.Count)];
+        // A read may meet any number of labels (unknown ones are kept as classes): the stack holds only a small vocabulary.
+        int labels = Math.Max(1, Report.Labels.Count);
+        Span<long> counts = labels <= 256 ? stackalloc long[labels] : new long[labels];
         for (int r = 0; r < batch.Count; r++)
         {
             int id = batch.LabelIds[r];

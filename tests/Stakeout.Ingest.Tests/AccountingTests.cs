@@ -336,6 +336,28 @@ public sealed class AccountingTests : IDisposable
     }
 
     [Fact]
+    public void Read_HundredsOfThousandsOfDistinctLabels_AreCountedWithoutExhaustingTheStack()
+    {
+        // A site's own labels survive as classes; a file where every row has its own label must not bring the reader down.
+        const int rowCount = 300_000;
+        var text = new StringBuilder("Flow Duration,Label\n", rowCount * 12);
+        for (int i = 0; i < rowCount; i++)
+        {
+            text.Append(i % 10).Append(",L").Append(i).Append('\n');
+        }
+
+        string file = _dir.Write("labels.csv", text.ToString());
+
+        var (rows, read) = Read([file]); // one 4 MiB chunk holds them all
+
+        Assert.Equal(rowCount, rows.Count);
+        Assert.Equal(rowCount, read.Labels.Count);
+        Assert.Equal(rowCount, read.Report.Classes.Count);
+        Assert.Equal("L123456", rows[123456].Label);
+        Assert.Equal(1, read.Report.Classes["L299999"]);
+    }
+
+    [Fact]
     public void ReadBatches_Twice_Throws()
     {
         string file = _dir.Write("once.csv", MlcveHeader + "\n" + MlcveRow(1, "BENIGN") + "\n");
