@@ -7,7 +7,13 @@ internal static class Terminal
 {
     public static IAnsiConsole Out { get; } = CreateOut();
 
-    public static IAnsiConsole Err { get; } = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
+    // Spectre judges interactivity by stdin and stdout, so `inspect --json > report.json` would hide the progress bar
+    // from the person watching stderr; stderr alone decides here.
+    public static IAnsiConsole Err { get; } = AnsiConsole.Create(new AnsiConsoleSettings
+    {
+        Out = new AnsiConsoleOutput(Console.Error),
+        Interactive = Console.IsErrorRedirected ? InteractionSupport.No : InteractionSupport.Yes,
+    });
 
     /// <summary>Progress bars only when a person watches stderr.</summary>
     public static bool ShowProgress => !Console.IsErrorRedirected && Err.Profile.Capabilities.Interactive;
