@@ -32,7 +32,16 @@ internal static class Terminal
 
     public static int Fail(string message)
     {
-        Err.MarkupLine($"[red]error:[/] {Markup.Escape(message)}");
+        if (Console.IsErrorRedirected)
+        {
+            // A log or a pipe: one line, not wrapped at 80 columns, so the file and line it names stay greppable.
+            Console.Error.WriteLine($"error: {message}");
+        }
+        else
+        {
+            Err.MarkupLine($"[red]error:[/] {Markup.Escape(message)}");
+        }
+
         return 1;
     }
 

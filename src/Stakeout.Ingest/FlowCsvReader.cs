@@ -109,7 +109,7 @@ public sealed class FlowRead
                 var inFlight = new Queue<Task<(FlowBatch Batch, ChunkTally Tally)>>();
                 int parallelism = _options.EffectiveParallelism;
                 var next = first;
-                while (next is not null || chunker.TryNext(out var c) && (next = c) is not null)
+                while (next is not null || TryNextChunk(chunker, file, out var c) && (next = c) is not null)
                 {
                     cancellationToken.ThrowIfCancellationRequested();
                     var chunk = next.Value;
@@ -217,6 +217,25 @@ public sealed class FlowRead
         {
             stream?.Dispose();
             throw;
+        }
+    }
+
+    /// <summary>
+    /// The next chunk of the file. A file found unreadable part way (a cut gzip, a corrupt zip entry) ends here with its
+    /// error recorded when <see cref="FlowReaderOptions.SkipBadFiles"/> is on; the rows before stay read and accounted.
+    /// </summary>
+    private bool TryNextChunk(LineChunker chunker, FileReport file, out Chunk chunk)
+    {
+        try
+        {
+            return chunker.TryNext(out chunk);
+        }
+        catch (FlowDataException ex) when (_options.SkipBadFiles)
+        {
+            file.Error = ex.Message;
+            Report.AddQuirk("unreadable_file", 1);
+            chunk = default;
+            return false;
         }
     }
 

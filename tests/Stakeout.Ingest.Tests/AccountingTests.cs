@@ -237,6 +237,24 @@ public sealed class AccountingTests : IDisposable
     }
 
     [Fact]
+    public void Read_SkipBadFilesWithACorruptionFoundMidFile_RecordsTheErrorAndReadsTheNextFile()
+    {
+        byte[] gz = QuirkTests.Gzip(MlcveHeader + "\n" + string.Join("\n", Enumerable.Range(1, 3000).Select(i => MlcveRow(i, "BENIGN"))) + "\n");
+        string bad = _dir.Write("a-cut.csv.gz", gz[..(gz.Length * 3 / 5)]);
+        string good = _dir.Write("b-good.csv", MlcveHeader + "\n" + MlcveRow(1, "DDoS") + "\n");
+
+        var (rows, read) = Read([bad, good], new FlowReaderOptions { SkipBadFiles = true, ChunkBytes = 64 * 1024 });
+
+        var files = read.Report.Files;
+        Assert.Contains("gzip data is truncated or corrupt", files[0].Error, StringComparison.Ordinal);
+        Assert.True(files[0].RowsUsed > 100, "the rows before the cut were read and are accounted for");
+        Assert.Null(files[1].Error);
+        Assert.Equal(1, files[1].RowsUsed);
+        Assert.Equal("DDoS", rows[^1].Label);
+        Assert.Equal(1, read.Report.Quirks["unreadable_file"]);
+    }
+
+    [Fact]
     public void Open_CorruptZip_FailsWithAFlowDataExceptionNamingTheFile()
     {
         string file = _dir.Write("MachineLearningCSV.zip", [(byte)'P', (byte)'K', 3, 4, .. Enumerable.Repeat((byte)0x11, 100)]);

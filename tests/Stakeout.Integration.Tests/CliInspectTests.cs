@@ -123,6 +123,40 @@ public sealed class CliInspectTests
         }
     }
 
+    [Fact]
+    public void DataInspect_TruncatedGzip_IsReportedWithItsErrorOrFailsUnderStrict()
+    {
+        string file = Path.Combine(Path.GetTempPath(), $"stakeout-{Guid.NewGuid():N}.csv.gz");
+        using (var memory = new MemoryStream())
+        {
+            using (var gzip = new System.IO.Compression.GZipStream(memory, System.IO.Compression.CompressionLevel.Fastest, leaveOpen: true))
+            {
+                gzip.Write(System.Text.Encoding.UTF8.GetBytes("Flow Duration,Label\n" + string.Concat(Enumerable.Range(0, 5000).Select(i => $"{i},BENIGN\n"))));
+            }
+
+            File.WriteAllBytes(file, memory.ToArray()[..(int)(memory.Length / 2)]);
+        }
+
+        try
+        {
+            var (code, stdout, stderr) = Run("data", "inspect", file, "--json");
+            var (strictCode, strictStdout, strictStderr) = Run("data", "inspect", file, "--json", "--strict");
+
+            Assert.True(code == 0, stderr);
+            using var doc = JsonDocument.Parse(stdout);
+            Assert.Contains("gzip data is truncated or corrupt", doc.RootElement.GetProperty("files")[0].GetProperty("error").GetString(), StringComparison.Ordinal);
+            Assert.Equal(1, doc.RootElement.GetProperty("quirks").GetProperty("unreadable_file").GetInt64());
+            Assert.Equal(1, strictCode);
+            Assert.Contains(file, strictStderr, StringComparison.Ordinal);
+            Assert.Contains("gzip data is truncated or corrupt", strictStderr, StringComparison.Ordinal);
+            Assert.Equal(string.Empty, strictStdout);
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
     [SkippableFact]
     public void DataInspect_OnATerminal_ShowsProgressOnStderrWhileJsonGoesToARedirectedStdout()
     {
