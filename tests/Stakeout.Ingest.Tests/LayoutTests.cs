@@ -138,6 +138,24 @@ public sealed class LayoutTests : IDisposable
     }
 
     [Fact]
+    public void Read_CseCicIds2018HeaderRepeatedMidFile_IsRejectedAndTheReadGoesOn()
+    {
+        // Some CSE-CIC-IDS2018 day files repeat their header line between blocks of rows.
+        var values = Enumerable.Range(0, 78).Where(i => i != FeatureSchema.FwdHeaderLengthDuplicate).Select(i => Text(3, i)).ToArray();
+        string row = values[0] + ",17,02/03/2018 08:47:38," + string.Join(',', values[1..]) + ",Benign";
+        string file = _dir.Write("Friday-02-03-2018_TrafficForML_CICFlowMeter.csv", CseCicIds2018Header + "\n" + row + "\n" + CseCicIds2018Header + "\n" + row + "\n");
+
+        var (rows, read) = Read([file]);
+
+        Assert.Equal([2L, 4L], rows.Select(r => r.Line));
+        Assert.All(rows, r => Assert.Equal("BENIGN", r.Label));
+        var reject = read.Report.Rejects.Single();
+        Assert.Equal(3, reject.Line);
+        Assert.Equal(RejectReason.NotANumber, reject.Reason);
+        Assert.Equal("Dst Port", reject.Field);
+    }
+
+    [Fact]
     public void Read_PandasResave_AcceptsSuffixFloatsAndLowercaseInf()
     {
         string header = TrafficLabellingHeader.Replace(", ", ",", StringComparison.Ordinal);
