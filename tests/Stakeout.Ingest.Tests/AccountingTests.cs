@@ -156,6 +156,18 @@ public sealed class AccountingTests : IDisposable
     }
 
     [Fact]
+    public void Open_CarriageReturnOnlyLineEnds_AreRefusedInsteadOfReadAsOneHeader()
+    {
+        // Classic Mac line ends: without a check the whole file is one header line and reads as zero rows, silently.
+        string file = _dir.Write("mac.csv", MlcveHeader + "\r" + MlcveRow(1, "BENIGN") + "\r" + MlcveRow(2, "BENIGN") + "\r");
+
+        var ex = Assert.Throws<FlowDataException>(() => new FlowCsvReader().Open([file]).ReadBatches().ToList());
+
+        Assert.Equal(1, ex.Line);
+        Assert.Contains("carriage return", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Open_HeaderMissingRequiredFeatures_ErrorNamesThem()
     {
         string header = string.Join(',', FeatureSchema.Names.Skip(2)) + ",Label";
