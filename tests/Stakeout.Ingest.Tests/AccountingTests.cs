@@ -388,6 +388,46 @@ public sealed class AccountingTests : IDisposable
     }
 
     [Fact]
+    public void ReadBatches_Progress_GrowsToTheTotalBytesAndNamesTheFile()
+    {
+        var text = new StringBuilder(MlcveHeader + "\n");
+        for (int i = 0; i < 1000; i++)
+        {
+            text.Append(MlcveRow(i, "BENIGN")).Append('\n');
+        }
+
+        string a = _dir.Write("a.csv", text.ToString());
+        string b = _dir.Write("b.csv.gz", QuirkTests.Gzip(text.ToString()));
+        var read = new FlowCsvReader(new FlowReaderOptions { ChunkBytes = 64 * 1024, Parallelism = 1 }).Open([a, b]);
+        var seen = new List<ReadProgress>();
+
+        _ = read.ReadBatches(new SynchronousProgress(seen.Add)).ToList();
+
+        Assert.True(seen.Count >= 3, $"{seen.Count} progress reports");
+        Assert.Equal(read.TotalBytes, new FileInfo(a).Length + new FileInfo(b).Length);
+        Assert.Equal(read.TotalBytes, seen[^1].BytesDone);
+        Assert.Equal(2000, seen[^1].RowsRead);
+        Assert.Equal(b, seen[^1].File);
+        Assert.Contains(seen, p => p.File == a && p.BytesDone < read.TotalBytes);
+        for (int i = 1; i < seen.Count; i++)
+        {
+            Assert.True(seen[i].BytesDone >= seen[i - 1].BytesDone && seen[i].RowsRead >= seen[i - 1].RowsRead);
+        }
+    }
+
+    [Fact]
+    public void ReadBatches_Cancelled_StopsWithOperationCanceled()
+    {
+        string file = _dir.Write("c.csv", MlcveHeader + "\n" + MlcveRow(1, "BENIGN") + "\n");
+        using var cancel = new CancellationTokenSource();
+        cancel.Cancel();
+
+        var read = new FlowCsvReader().Open([file]);
+
+        Assert.ThrowsAny<OperationCanceledException>(() => read.ReadBatches(cancellationToken: cancel.Token).ToList());
+    }
+
+    [Fact]
     public void ReadBatches_Twice_Throws()
     {
         string file = _dir.Write("once.csv", MlcveHeader + "\n" + MlcveRow(1, "BENIGN") + "\n");
@@ -423,5 +463,11 @@ public sealed class AccountingTests : IDisposable
 
         Assert.Equal(name, ex.ParamName);
         Assert.StartsWith(name, ex.Message, StringComparison.Ordinal);
+    }
+
+    /// <summary>Reports on the reading thread (Progress&lt;T&gt; would post to the thread pool and race the asserts).</summary>
+    private sealed class SynchronousProgress(Action<ReadProgress> report) : IProgress<ReadProgress>
+    {
+        public void Report(ReadProgress value) => report(value);
     }
 }
