@@ -1,4 +1,7 @@
 using BenchmarkDotNet.Attributes;
+using BenchmarkDotNet.Configs;
+using BenchmarkDotNet.Jobs;
+using BenchmarkDotNet.Toolchains.InProcess.Emit;
 using Stakeout.Core;
 using Stakeout.Models;
 
@@ -10,7 +13,7 @@ namespace Stakeout.Benchmarks.Scoring;
 /// Run: dotnet run -c Release --project bench/Stakeout.Benchmarks -- --filter '*ScoringBenchmarks*'
 /// </summary>
 [MemoryDiagnoser]
-[SimpleJob(launchCount: 1, warmupCount: 2, iterationCount: 6)]
+[Config(typeof(Config))]
 public class ScoringBenchmarks
 {
     private const int Rows = ScoringData.RowCount;
@@ -51,6 +54,12 @@ public class ScoringBenchmarks
     public void CompiledTwoThreads() => Parallel.For(0, 2, Options, half => _fast.Score(Half(_rows, half, FeatureSchema.Count), Half(_probabilities, half, ScoringData.Classes)));
 
     private static readonly ParallelOptions Options = new() { MaxDegreeOfParallelism = 2 };
+
+    /// <summary>In-process: on a shared 2-core machine the separate benchmark build alone can exceed BenchmarkDotNet's timeout.</summary>
+    public sealed class Config : ManualConfig
+    {
+        public Config() => AddJob(Job.Default.WithLaunchCount(1).WithWarmupCount(2).WithIterationCount(6).WithToolchain(InProcessEmitToolchain.Instance));
+    }
 
     private static Span<float> Half(float[] data, int half, int width) => data.AsSpan(half * (Rows / 2) * width, Rows / 2 * width);
 }
