@@ -11,10 +11,13 @@ namespace Stakeout.Benchmarks.Scoring;
 /// Rows per second of the compiled scorer against a node-object tree walk, on 100,000 real rows (ScoringData), one
 /// thread and two. Each operation is one row (OperationsPerInvoke), so BenchmarkDotNet's "Mean" is the time per row.
 /// Run: dotnet run -c Release --project bench/Stakeout.Benchmarks -- --filter '*ScoringBenchmarks*'
+/// Partial so a peer (ML.NET PredictionEngine or Transform on the same rows) can be added in its own file as more
+/// [Benchmark] methods with OperationsPerInvoke = <see cref="ScoringData.RowCount"/>: it then appears in the same table,
+/// with its ratio to the same baseline.
 /// </summary>
 [MemoryDiagnoser]
 [Config(typeof(Config))]
-public class ScoringBenchmarks
+public partial class ScoringBenchmarks
 {
     private const int Rows = ScoringData.RowCount;
     private float[] _rows = [];
