@@ -26,9 +26,11 @@ public sealed class FlowTableTests
         return sink.Flows;
     }
 
-    private static byte[] C2S(byte flags, int payload = 0, ushort window = 8192) => TcpFrame(Client, 40000, Server, 80, flags, payload, window);
+    private static byte[] C2S(byte flags, int payload = 0, ushort window = 8192, uint seq = 0, uint ack = 0)
+        => TcpFrame(Client, 40000, Server, 80, flags, payload, window, seq, ack);
 
-    private static byte[] S2C(byte flags, int payload = 0, ushort window = 1000) => TcpFrame(Server, 80, Client, 40000, flags, payload, window);
+    private static byte[] S2C(byte flags, int payload = 0, ushort window = 1000, uint seq = 0, uint ack = 0)
+        => TcpFrame(Server, 80, Client, 40000, flags, payload, window, seq, ack);
 
     private static double F(MeteredFlow flow, string name)
     {
@@ -81,13 +83,27 @@ public sealed class FlowTableTests
     {
         var flows = Run(
             FlowMeterMode.Corrected,
-            (0, C2S(Syn)), (100, S2C((byte)(Syn | Ack))), (200, C2S(Ack)),
-            (300, S2C((byte)(Fin | Ack))), (400, C2S((byte)(Fin | Ack))), (500, S2C(Ack)));
+            (0, C2S(Syn, seq: 10)), (100, S2C((byte)(Syn | Ack), seq: 90, ack: 11)), (200, C2S(Ack, seq: 11, ack: 91)),
+            (300, S2C((byte)(Fin | Ack), seq: 91, ack: 11)), (400, C2S((byte)(Fin | Ack), seq: 11, ack: 92)), (500, S2C(Ack, seq: 92, ack: 12)));
 
         var f = Assert.Single(flows);
         Assert.Equal(FlowEndReason.TcpClosed, f.Reason);
         Assert.Equal(6, f.Packets);
         Assert.Equal(2, F(f, "FIN Flag Count"));
+    }
+
+    [Fact]
+    public void CorrectedMode_AckThatMissesTheFin_KeepsFlowOpenUntilRetransmittedFinIsAcked()
+    {
+        var flows = Run(
+            FlowMeterMode.Corrected,
+            (0, S2C((byte)(Fin | Ack), seq: 138, ack: 25)), (100, C2S((byte)(Fin | Ack), seq: 25, ack: 138)),
+            (200, S2C(Ack, seq: 139, ack: 26)), (300, C2S(Ack, seq: 26, ack: 138)),
+            (400_000, S2C((byte)(Fin | Ack), seq: 138, ack: 26)), (400_300, C2S(Ack, seq: 26, ack: 139)));
+
+        var f = Assert.Single(flows); // the client's first ACK did not cover the server's FIN, as in Zeek's ftp bruteforce trace
+        Assert.Equal(FlowEndReason.TcpClosed, f.Reason);
+        Assert.Equal(6, f.Packets);
     }
 
     [Fact]

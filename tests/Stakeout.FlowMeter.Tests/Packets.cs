@@ -43,12 +43,14 @@ internal static class Packets
         return p;
     }
 
-    public static byte[] Tcp(ushort sport, ushort dport, byte flags, int payload = 0, ushort window = 8192, int optionBytes = 0)
+    public static byte[] Tcp(ushort sport, ushort dport, byte flags, int payload = 0, ushort window = 8192, int optionBytes = 0, uint seq = 0, uint ack = 0)
     {
         int hl = 20 + optionBytes;
         var t = new byte[hl + payload];
         BinaryPrimitives.WriteUInt16BigEndian(t, sport);
         BinaryPrimitives.WriteUInt16BigEndian(t.AsSpan(2), dport);
+        BinaryPrimitives.WriteUInt32BigEndian(t.AsSpan(4), seq);
+        BinaryPrimitives.WriteUInt32BigEndian(t.AsSpan(8), ack);
         t[12] = (byte)((hl / 4) << 4);
         t[13] = flags;
         BinaryPrimitives.WriteUInt16BigEndian(t.AsSpan(14), window);
@@ -93,8 +95,8 @@ internal static class Packets
     }
 
     /// <summary>A TCP/IPv4 Ethernet frame between two hosts.</summary>
-    public static byte[] TcpFrame(string src, ushort sport, string dst, ushort dport, byte flags, int payload = 0, ushort window = 8192)
-        => Ethernet(IPv4(src, dst, 6, Tcp(sport, dport, flags, payload, window)));
+    public static byte[] TcpFrame(string src, ushort sport, string dst, ushort dport, byte flags, int payload = 0, ushort window = 8192, uint seq = 0, uint ack = 0)
+        => Ethernet(IPv4(src, dst, 6, Tcp(sport, dport, flags, payload, window, seq: seq, ack: ack)));
 
     /// <summary>A classic pcap file.</summary>
     public static byte[] Pcap(IEnumerable<(long Micros, byte[] Frame)> packets, int linkType = 1, bool bigEndian = false, bool nanos = false)

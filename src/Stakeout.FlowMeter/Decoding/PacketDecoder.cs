@@ -23,6 +23,8 @@ internal struct DecodedPacket
     public bool IsLaterFragment;
     public byte TcpFlags;
     public ushort TcpWindow;
+    public uint TcpSequence;
+    public uint TcpAcknowledgment;
 
     /// <summary>Transport payload bytes, from the IP lengths (Ethernet padding excluded; snap-length truncation does not shrink it).</summary>
     public int PayloadBytes;
@@ -452,6 +454,8 @@ internal sealed class PacketDecoder(WeirdCounters weird, bool ipv6 = true, bool 
 
                 packet.SourcePort = BinaryPrimitives.ReadUInt16BigEndian(l4);
                 packet.DestinationPort = BinaryPrimitives.ReadUInt16BigEndian(l4[2..]);
+                packet.TcpSequence = BinaryPrimitives.ReadUInt32BigEndian(l4[4..]);
+                packet.TcpAcknowledgment = BinaryPrimitives.ReadUInt32BigEndian(l4[8..]);
                 packet.TcpFlags = l4[13];
                 packet.TcpWindow = BinaryPrimitives.ReadUInt16BigEndian(l4[14..]);
                 packet.HeaderBytes = tcpHeader;

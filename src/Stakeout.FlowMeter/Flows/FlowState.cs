@@ -79,9 +79,14 @@ internal sealed class FlowState
     public Bulk ForwardBulk;
     public Bulk BackwardBulk;
 
-    // Corrected mode's TCP state machine.
+    // Corrected mode's TCP state machine: each side's FIN, the acknowledgment number that covers it, and whether the
+    // other side has sent it.
     public bool FinFromForward;
     public bool FinFromBackward;
+    public uint ForwardFinAck;
+    public uint BackwardFinAck;
+    public bool ForwardFinAcked;
+    public bool BackwardFinAcked;
 
     public long PacketCount => ForwardCount + BackwardCount;
 
@@ -107,7 +112,8 @@ internal sealed class FlowState
         SfLastPacketTs = -1;
         SfCount = 0;
         ForwardBulk = BackwardBulk = default;
-        FinFromForward = FinFromBackward = false;
+        FinFromForward = FinFromBackward = ForwardFinAcked = BackwardFinAcked = false;
+        ForwardFinAck = BackwardFinAck = 0;
     }
 
     public bool IsForward(in DecodedPacket p, bool byAddressOnly)
@@ -320,6 +326,44 @@ internal sealed class FlowState
         }
 
         FlowLastSeen = ts;
+    }
+
+    /// <summary>
+    /// Corrected mode's TCP close: records each side's FIN and whether the other side acknowledged it (the ACK number
+    /// passes the FIN's sequence number). True when both FINs are acknowledged, which closes the connection.
+    /// </summary>
+    public bool TrackClose(in DecodedPacket p, bool forward)
+    {
+        byte flags = p.TcpFlags;
+        if ((flags & Ack) != 0)
+        {
+            if (forward && FinFromBackward && (int)(p.TcpAcknowledgment - BackwardFinAck) >= 0)
+            {
+                BackwardFinAcked = true;
+            }
+            else if (!forward && FinFromForward && (int)(p.TcpAcknowledgment - ForwardFinAck) >= 0)
+            {
+                ForwardFinAcked = true;
+            }
+        }
+
+        if ((flags & Fin) != 0)
+        {
+            // The FIN occupies one sequence number after the segment's data.
+            uint covering = p.TcpSequence + (uint)p.PayloadBytes + 1;
+            if (forward)
+            {
+                FinFromForward = true;
+                ForwardFinAck = covering;
+            }
+            else
+            {
+                FinFromBackward = true;
+                BackwardFinAck = covering;
+            }
+        }
+
+        return ForwardFinAcked && BackwardFinAcked;
     }
 
     private void CountFlags(byte flags)

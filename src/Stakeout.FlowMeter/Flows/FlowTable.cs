@@ -179,8 +179,6 @@ internal sealed class FlowTable
             return;
         }
 
-        bool closingAck = p.Protocol == 6 && flow.FinFromForward && flow.FinFromBackward
-            && (flags & (FlowState.Fin | FlowState.Ack)) == FlowState.Ack && p.PayloadBytes == 0;
         flow.AddPacketCorrected(p, forward, first: false, _activityTimeout);
         if (p.Protocol != 6)
         {
@@ -194,18 +192,7 @@ internal sealed class FlowTable
             return;
         }
 
-        if ((flags & FlowState.Fin) != 0)
-        {
-            if (forward)
-            {
-                flow.FinFromForward = true;
-            }
-            else
-            {
-                flow.FinFromBackward = true;
-            }
-        }
-        else if (closingAck)
+        if (flow.TrackClose(p, forward))
         {
             End(flow, FlowEndReason.TcpClosed, remove: true);
             return;
@@ -258,9 +245,16 @@ internal sealed class FlowTable
 
         flow.LastEmit = p.TimestampMicros;
         Append(flow);
-        if (!_cic && p.Protocol == 6 && (p.TcpFlags & FlowState.Rst) != 0)
+        if (!_cic && p.Protocol == 6)
         {
-            End(flow, FlowEndReason.Rst, remove: true);
+            if ((p.TcpFlags & FlowState.Rst) != 0)
+            {
+                End(flow, FlowEndReason.Rst, remove: true);
+            }
+            else
+            {
+                flow.TrackClose(p, forward: true);
+            }
         }
     }
 
