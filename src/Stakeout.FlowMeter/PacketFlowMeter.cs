@@ -64,6 +64,12 @@ public sealed class PacketFlowMeter
         }
     }
 
+    /// <summary>
+    /// Moves the packet clock to <paramref name="nowMicros"/> without a packet, so flows past their timeout are reported
+    /// on a quiet live link. Times earlier than the last packet are ignored.
+    /// </summary>
+    public void AdvanceClock(long nowMicros) => _table.AdvanceClock(nowMicros);
+
     /// <summary>Ends every open flow (the capture is over).</summary>
     public void Flush() => _table.Flush();
 }

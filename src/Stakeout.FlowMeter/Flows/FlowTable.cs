@@ -24,6 +24,7 @@ internal sealed class FlowTable
     private FlowState? _head;
     private FlowState? _tail;
     private long _nextSweep = long.MinValue;
+    private long _lastPacket = long.MinValue;
 
     public FlowTable(FlowMeterOptions options, IFlowSink sink, WeirdCounters weird)
     {
@@ -49,6 +50,7 @@ internal sealed class FlowTable
         }
 
         long now = p.TimestampMicros;
+        _lastPacket = now;
         if (now >= _nextSweep)
         {
             Sweep(now);
@@ -86,6 +88,14 @@ internal sealed class FlowTable
         else
         {
             AddCorrected(flow, ref p);
+        }
+    }
+
+    public void AdvanceClock(long now)
+    {
+        if (now > _lastPacket)
+        {
+            Sweep(now);
         }
     }
 
