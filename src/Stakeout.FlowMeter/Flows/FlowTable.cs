@@ -271,6 +271,20 @@ internal sealed class FlowTable
     /// <summary>Reports flows whose timeout has passed on the packet clock, oldest first.</summary>
     private void Sweep(long now)
     {
+        // Tombstones only matter for a conversation that resumes soon after its flow timed out; after one more flow
+        // timeout they are reclaimed, which bounds the memory they hold (see docs/flow-meter.md).
+        while (_tombstones.TryPeek(out var t) && (!t.Flow.Expired || t.Flow.Generation != t.Generation || now - t.Flow.FlowStart > 2 * _flowTimeout))
+        {
+            _tombstones.Dequeue();
+            if (t.Flow.Expired && t.Flow.Generation == t.Generation)
+            {
+                _flows.Remove(t.Flow.Key);
+                t.Flow.Expired = false;
+                t.Flow.Generation++;
+                _free.Push(t.Flow);
+            }
+        }
+
         while (_head is { } flow && now - flow.FlowStart > _flowTimeout)
         {
             if (_cic)
