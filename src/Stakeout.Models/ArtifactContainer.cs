@@ -65,12 +65,20 @@ public static class ArtifactContainer
 
     /// <summary>
     /// Reads and verifies an artifact. Throws <see cref="ArtifactException"/> saying which problem and why; a present
-    /// signature is always verified, and must come from one of <paramref name="trustedKeys"/> when any are given.
+    /// signature is always verified. When <paramref name="trustedKeys"/> are given, a signature by one of them is required.
     /// </summary>
     public static (IReadOnlyList<ArtifactSection> Sections, string Sha256, ArtifactSignature? Signature, int Version) Read(
         ReadOnlySpan<byte> bytes, string source, bool requireSigned = false, IReadOnlyCollection<byte[]>? trustedKeys = null)
     {
         int pos = 0;
+        var magic = Encoding.ASCII.GetBytes(Magic).AsSpan();
+        int shared = Math.Min(bytes.Length, magic.Length);
+        if (bytes.Length == 0 || !bytes[..shared].SequenceEqual(magic[..shared]))
+        {
+            // Checked before looking for a line end, so any other file (even one without a newline) is named as such.
+            throw new ArtifactException(source, ArtifactProblem.NotAnArtifact, $"it does not start with '{Magic.Trim()}'.");
+        }
+
         string first = ReadLine(bytes, ref pos, source, "the first line");
         if (!first.StartsWith(Magic, StringComparison.Ordinal))
         {
@@ -146,6 +154,15 @@ public static class ArtifactContainer
         ArtifactSignature? signature = null;
         if (pos < bytes.Length)
         {
+            if (bytes[pos..].IndexOf((byte)'\n') < 0)
+            {
+                // A signature line cut short is truncation; any other unterminated tail was added to the file.
+                bool partialSignature = bytes[pos..].StartsWith("signature "u8) || "signature "u8.StartsWith(bytes[pos..]);
+                throw new ArtifactException(source, partialSignature ? ArtifactProblem.Truncated : ArtifactProblem.Tampered, partialSignature
+                    ? "the signature line is cut short."
+                    : $"{bytes.Length - pos} unexpected bytes after the digest.");
+            }
+
             int signedLength = pos;
             string sigLine = ReadLine(bytes, ref pos, source, "the signature");
             signature = VerifySignature(sigLine, bytes[..signedLength], source, trustedKeys);
@@ -155,9 +172,12 @@ public static class ArtifactContainer
             }
         }
 
-        if (signature is null && requireSigned)
+        if (signature is null && (requireSigned || trustedKeys is { Count: > 0 }))
         {
-            throw new ArtifactException(source, ArtifactProblem.SignatureMissing, "a signed artifact is required (--require-signed) and this one has no signature.");
+            // Naming trusted keys means "only models these keys signed": an unsigned file does not qualify.
+            throw new ArtifactException(source, ArtifactProblem.SignatureMissing, requireSigned
+                ? "a signed artifact is required (--require-signed) and this one has no signature."
+                : "trusted keys were given (--trusted-key) and this artifact has no signature.");
         }
 
         return (sections, digest, signature, version);
@@ -186,6 +206,13 @@ public static class ArtifactContainer
         catch (FormatException)
         {
             throw new ArtifactException(source, ArtifactProblem.BadSignature, "the signature line is not valid base64.");
+        }
+
+        // Base64 has spare bits in its last character: without this check a flipped spare bit would decode to the same
+        // key and signature, and an altered file would verify. Only the one canonical spelling is accepted.
+        if (Convert.ToBase64String(publicKey) != parts[2] || Convert.ToBase64String(sig) != parts[3])
+        {
+            throw new ArtifactException(source, ArtifactProblem.Tampered, "the signature line is not in canonical base64 (altered after signing).");
         }
 
         if (!ModelSigningKey.Verify(publicKey, signed, sig))

@@ -16,7 +16,8 @@ public sealed class DependencyRulesTests
         ["Stakeout.Ingest"] = ["Stakeout.Core"],
         ["Stakeout.Models"] = ["Stakeout.Core"], // all the detection runtime needs: no training code, no ML.NET
         ["Stakeout.FlowMeter"] = ["Stakeout.Core"], // packets to flows; libpcap stays inside it
-        ["stakeout"] = ["Stakeout.Core", "Stakeout.Ingest", "Stakeout.FlowMeter"], // the CLI composes everything
+        ["Stakeout.Training"] = ["Stakeout.Core", "Stakeout.Ingest", "Stakeout.Models"], // ML.NET stays inside
+        ["stakeout"] = ["Stakeout.Core", "Stakeout.Ingest", "Stakeout.Models", "Stakeout.Training", "Stakeout.FlowMeter"], // the CLI composes everything
     };
 
     /// <summary>Third-party packages each project may reference: they stay at the edge that needs them.</summary>
@@ -26,6 +27,7 @@ public sealed class DependencyRulesTests
         ["Stakeout.Ingest"] = ["System.IO.Hashing"],
         ["Stakeout.Models"] = ["NSec.Cryptography"],
         ["Stakeout.FlowMeter"] = ["SharpPcap"],
+        ["Stakeout.Training"] = ["Microsoft.ML", "Microsoft.ML.LightGbm"],
         ["Stakeout.Cli"] = ["System.CommandLine", "Spectre.Console"],
     };
 
@@ -59,6 +61,7 @@ public sealed class DependencyRulesTests
     [InlineData("Stakeout.Ingest")]
     [InlineData("Stakeout.Models")]
     [InlineData("Stakeout.FlowMeter")]
+    [InlineData("Stakeout.Training")]
     [InlineData("Stakeout.Cli")]
     public void ProjectFile_PackageReferences_StayAtTheirEdge(string project)
     {
