@@ -11,6 +11,7 @@ var root = new RootCommand(
       stakeout model show model.stakeout --trusted-key signing.pub
     """);
 root.Subcommands.Add(DataCommands.Create());
-TrainCommands.AddTo(root);
+root.Subcommands.Add(FlowCommands.Create());
 foreach (var command in ModelCommands.Create()) { root.Subcommands.Add(command); }
+TrainCommands.AddTo(root);
 return await root.Parse(args).InvokeAsync().ConfigureAwait(false);

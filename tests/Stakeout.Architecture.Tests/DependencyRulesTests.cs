@@ -15,8 +15,9 @@ public sealed class DependencyRulesTests
         ["Stakeout.Core"] = [],
         ["Stakeout.Ingest"] = ["Stakeout.Core"],
         ["Stakeout.Models"] = ["Stakeout.Core"], // all the detection runtime needs: no training code, no ML.NET
+        ["Stakeout.FlowMeter"] = ["Stakeout.Core"], // packets to flows; libpcap stays inside it
         ["Stakeout.Training"] = ["Stakeout.Core", "Stakeout.Ingest", "Stakeout.Models"], // ML.NET stays inside
-        ["stakeout"] = ["Stakeout.Core", "Stakeout.Ingest", "Stakeout.Models", "Stakeout.Training"], // the CLI composes everything
+        ["stakeout"] = ["Stakeout.Core", "Stakeout.Ingest", "Stakeout.Models", "Stakeout.Training", "Stakeout.FlowMeter"], // the CLI composes everything
     };
 
     /// <summary>Third-party packages each project may reference: they stay at the edge that needs them.</summary>
@@ -25,6 +26,7 @@ public sealed class DependencyRulesTests
         ["Stakeout.Core"] = [],
         ["Stakeout.Ingest"] = ["System.IO.Hashing"],
         ["Stakeout.Models"] = ["NSec.Cryptography"],
+        ["Stakeout.FlowMeter"] = ["SharpPcap"],
         ["Stakeout.Training"] = ["Microsoft.ML", "Microsoft.ML.LightGbm"],
         ["Stakeout.Cli"] = ["System.CommandLine", "Spectre.Console"],
     };
@@ -58,6 +60,7 @@ public sealed class DependencyRulesTests
     [InlineData("Stakeout.Core")]
     [InlineData("Stakeout.Ingest")]
     [InlineData("Stakeout.Models")]
+    [InlineData("Stakeout.FlowMeter")]
     [InlineData("Stakeout.Training")]
     [InlineData("Stakeout.Cli")]
     public void ProjectFile_PackageReferences_StayAtTheirEdge(string project)
