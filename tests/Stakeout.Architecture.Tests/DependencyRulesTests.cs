@@ -15,7 +15,8 @@ public sealed class DependencyRulesTests
         ["Stakeout.Core"] = [],
         ["Stakeout.Ingest"] = ["Stakeout.Core"],
         ["Stakeout.Models"] = ["Stakeout.Core"], // all the detection runtime needs: no training code, no ML.NET
-        ["stakeout"] = ["Stakeout.Core", "Stakeout.Ingest"], // the CLI composes everything
+        ["Stakeout.Evaluation"] = ["Stakeout.Core", "Stakeout.Ingest", "Stakeout.Models"], // metrics without ML.NET: training and the CLI share it
+        ["stakeout"] = ["Stakeout.Core", "Stakeout.Ingest", "Stakeout.Models", "Stakeout.Evaluation"], // the CLI composes everything
     };
 
     /// <summary>Third-party packages each project may reference: they stay at the edge that needs them.</summary>
@@ -24,6 +25,7 @@ public sealed class DependencyRulesTests
         ["Stakeout.Core"] = [],
         ["Stakeout.Ingest"] = ["System.IO.Hashing"],
         ["Stakeout.Models"] = ["NSec.Cryptography"],
+        ["Stakeout.Evaluation"] = [],
         ["Stakeout.Cli"] = ["System.CommandLine", "Spectre.Console"],
     };
 
@@ -56,6 +58,7 @@ public sealed class DependencyRulesTests
     [InlineData("Stakeout.Core")]
     [InlineData("Stakeout.Ingest")]
     [InlineData("Stakeout.Models")]
+    [InlineData("Stakeout.Evaluation")]
     [InlineData("Stakeout.Cli")]
     public void ProjectFile_PackageReferences_StayAtTheirEdge(string project)
     {
@@ -82,7 +85,7 @@ public sealed class DependencyRulesTests
     [Fact]
     public void PublicTypes_InLibraries_AreSealedOrAbstractOrStatic()
     {
-        var open = new[] { "Stakeout.Core", "Stakeout.Ingest", "Stakeout.Models" }
+        var open = new[] { "Stakeout.Core", "Stakeout.Ingest", "Stakeout.Models", "Stakeout.Evaluation" }
             .SelectMany(n => Load(n).GetExportedTypes())
             .Where(t => t.IsClass && !t.IsSealed && !t.IsAbstract && !typeof(Delegate).IsAssignableFrom(t))
             .Select(t => t.FullName)
