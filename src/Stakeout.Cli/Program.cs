@@ -10,4 +10,5 @@ var root = new RootCommand(
       stakeout data inspect ../shared/data/cicids2017 --json > report.json
     """);
 root.Subcommands.Add(DataCommands.Create());
+root.Subcommands.Add(EvaluateCommands.Create());
 return await root.Parse(args).InvokeAsync().ConfigureAwait(false);
