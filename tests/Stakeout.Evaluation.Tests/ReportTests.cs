@@ -69,3 +69,46 @@ public sealed class ReportTests
         Assert.Equal(["PortScan", "0", "1", "2"], confusionRow.Split(' ', StringSplitOptions.RemoveEmptyEntries));
     }
 }
+
+public sealed class ReportGoldenTests
+{
+    /// <summary>The report of the ten-row fixture, as docs/evaluation.md shows it.</summary>
+    private const string Golden = """
+        Evaluation at class level on 10 rows (attack-score threshold 0.5)
+
+                     precision    recall  f1-score   support    pr-auc
+
+              BENIGN    0.7500    0.7500    0.7500         4    0.8875
+            DoS Hulk    0.5000    0.6667    0.5714         3    0.8667
+            PortScan    1.0000    0.6667    0.8000         3    0.9167
+
+            accuracy                        0.7000        10
+           macro avg    0.7500    0.6944    0.7071        10
+        weighted avg    0.7500    0.7000    0.7114        10
+
+        BENIGN false-positive rate: 0.2500 (1 of 4 benign flows at or above the threshold)
+        Attack recall:              0.8333 (5 of 6 attack flows at or above the threshold)
+
+        Confusion matrix (rows: true label, columns: predicted label)
+
+                      BENIGN  DoS Hulk  PortScan
+              BENIGN       3         1         0
+            DoS Hulk       1         2         0
+            PortScan       0         1         2
+
+        """;
+
+    [Fact]
+    public void Format_TenRows_MatchesTheDocumentedReport()
+    {
+        var acc = new EvaluationAccumulator([LabelTaxonomy.Benign, "DoS Hulk", "PortScan"], LabelLevel.Class, 0, 0.5);
+        foreach (var (truth, p) in EvaluationAccumulatorTests.TenRows)
+        {
+            acc.Add(truth, p);
+        }
+
+        string text = ClassificationReportText.Format(acc.Compute());
+
+        Assert.Equal(Golden.ReplaceLineEndings("\n"), text);
+    }
+}
