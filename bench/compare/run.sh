@@ -12,6 +12,9 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$root"
 here="$root/bench/compare"
 py=/usr/bin/python3   # Debian's python, where python3-sklearn and python3-pandas live
+# OpenMP (LightGBM inside ML.NET, scikit-learn's HistGradientBoosting) spins while it waits by default; on a machine
+# shared with other work that turned a 9 s fit into 114 s (docs/benchmarks.md). Passive waiting is fairer to both sides.
+export OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-PASSIVE}"
 shared="${STAKEOUT_SHARED_DATA:-$root/../shared/data}"
 out="${STAKEOUT_COMPARE_OUT:-$root/bench/data/compare}"
 parts=("$@")
@@ -31,7 +34,7 @@ fi
 timed() { local file="$1"; shift; /usr/bin/time -f "%e %M" -o "$file" "$@"; }
 has() { local p; for p in "${parts[@]}"; do [ "$p" = "$1" ] && return 0; done; return 1; }
 mkdir -p "$out"
-{ echo "run.sh ${parts[*]} at $(date -u +%FT%TZ) on $(nproc) cores; load before: $(cut -d' ' -f1-3 /proc/loadavg)"; } | tee "$out/machine.txt"
+{ echo "run.sh ${parts[*]} at $(date -u +%FT%TZ) on $(nproc) cores, OMP_WAIT_POLICY=$OMP_WAIT_POLICY; load before: $(cut -d' ' -f1-3 /proc/loadavg)"; } | tee "$out/machine.txt"
 
 if has a; then
   a="$out/a"; rm -rf "$a"; mkdir -p "$a"

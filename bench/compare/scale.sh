@@ -6,6 +6,9 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$root"
 py=/usr/bin/python3
+# OpenMP (LightGBM inside ML.NET, scikit-learn's HistGradientBoosting) spins while it waits by default; on a machine
+# shared with other work that turned a 9 s fit into 114 s (docs/benchmarks.md). Passive waiting is fairer to both sides.
+export OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-PASSIVE}"
 shared="${STAKEOUT_SHARED_DATA:-$root/../shared/data}"
 rows="${1:-2800000}"
 data="$root/bench/data/scale${rows}.csv"
