@@ -71,8 +71,10 @@ if has b; then
     echo "train on ${tr[*]##*/}; evaluate on ${te[*]##*/}" > "$d/about.txt"
     timed "$d/stakeout.time" ./stakeout train "${tr[@]}" --labels family --seed 1 --output-dir "$d/stakeout" --model-out "$d/stakeout.model" --save-split "$d/split" >/dev/null
     ./stakeout evaluate --model "$d/stakeout.model" "${te[@]}" --json > "$d/stakeout-eval.json"
+    ./stakeout evaluate --model "$d/stakeout.model" "${te[@]}" --json --level binary > "$d/stakeout-eval-binary.json"
     for m in rf hgb; do
-      "$py" "$here/sk_fit_eval.py" --model "$m" --train "$d/split/train.csv" --test "${te[@]}" --level family --seed 1 > "$d/$m.json"
+      "$py" "$here/sk_fit_eval.py" --model "$m" --train "$d/split/train.csv" --test "${te[@]}" --level family --seed 1 \
+        --binary-out "$d/$m-binary.json" > "$d/$m.json"
     done
   done
 fi

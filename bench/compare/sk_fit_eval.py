@@ -8,6 +8,9 @@ The features are the training file's columns (a Stakeout --save-split file holds
 test files may have more columns. Labels are compared at --level, with the detector's decision rule.
 """
 import argparse
+import json
+
+import numpy as np
 
 import flows
 
@@ -20,6 +23,7 @@ def main():
     ap.add_argument("--level", default="family", choices=["class", "family", "binary"])
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--threshold", type=float, default=0.5)
+    ap.add_argument("--binary-out", help="also write the binary view (BENIGN vs ATTACK) of the same predictions here, as JSON")
     a = ap.parse_args()
 
     with flows.Timer() as read_train:
@@ -40,6 +44,13 @@ def main():
               "predict_seconds": round(predict.seconds, 3)}
     result.update(flows.metrics(y_test, y_pred, attack, a.threshold))
     flows.emit(result)
+    if a.binary_out:
+        # The detector's rule makes a row an attack exactly when its attack score reaches the threshold.
+        as_binary = lambda v: np.where(np.asarray(v, dtype=object) == flows.BENIGN, flows.BENIGN, "ATTACK").astype(object)
+        binary = dict(result, level="binary")
+        binary.update(flows.metrics(as_binary(y_test), as_binary(y_pred), attack, a.threshold))
+        with open(a.binary_out, "w", encoding="utf-8") as f:
+            json.dump(binary, f)
 
 
 if __name__ == "__main__":

@@ -81,6 +81,9 @@ def main():
              seconds(os.path.join(d, "stakeout.time"))[0]),
             ("scikit-learn RandomForest", rf, rf and rf["fit_seconds"], None),
             ("scikit-learn HistGradientBoosting", hgb, hgb and hgb["fit_seconds"], None),
+            ("Stakeout lightgbm, binary view", load(os.path.join(d, "stakeout-eval-binary.json")), None, None),
+            ("scikit-learn RandomForest, binary view", load(os.path.join(d, "rf-binary.json")), None, None),
+            ("scikit-learn HGB, binary view", load(os.path.join(d, "hgb-binary.json")), None, None),
         ])
     c = os.path.join(out, "c")
     if os.path.isdir(c):
