@@ -58,6 +58,11 @@ public static class ClassificationReportText
         sb.Append(inv, $"BENIGN false-positive rate: {Opt(metrics.BenignFpr)} ({metrics.BenignFlagged:N0} of {metrics.BenignRows:N0} benign flows at or above the threshold)\n");
         sb.Append(inv, $"Attack recall:              {Opt(metrics.AttackRecall)} ({metrics.AttackDetected:N0} of {metrics.AttackRows:N0} attack flows at or above the threshold)\n");
 
+        if (metrics.LabelsNotInModel.Count > 0)
+        {
+            sb.Append(inv, $"Not classes of this model (never predictable, recall 0 by construction): {string.Join(", ", metrics.LabelsNotInModel)}\n");
+        }
+
         sb.Append("\nConfusion matrix (rows: true label, columns: predicted label)\n\n");
         var matrix = metrics.Confusion.Matrix;
         int cell = Math.Max(6, matrix.SelectMany(r => r).Select(v => v.ToString(inv).Length).DefaultIfEmpty(1).Max());

@@ -194,6 +194,7 @@ public sealed class EvaluationAccumulator
             PerClass = Ordered(labels, perClass),
             Confusion = new ConfusionMatrix(labels, confusion),
             PrAuc = _keepScores ? PrAuc(state, shown) : Ordered(labels, labels.Select(_ => (double?)null).ToArray()),
+            LabelsNotInModel = [.. shown.Where(i => i >= state.ModelLabelCount && support[i] > 0).Select(i => state.Labels[i])],
             Threshold = _threshold,
             BenignRows = _benignRows,
             BenignFlagged = _benignFlagged,

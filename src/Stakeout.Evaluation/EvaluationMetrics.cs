@@ -51,6 +51,9 @@ public sealed record EvaluationMetrics
     /// <summary>Average precision per label (one-vs-rest on the label's probability); null for a label without rows.</summary>
     [JsonPropertyName("pr_auc")] public required IReadOnlyDictionary<string, double?> PrAuc { get; init; }
 
+    /// <summary>True labels the model has no class for at this level (it can never predict them: their recall is 0 by construction).</summary>
+    [JsonPropertyName("labels_not_in_model")] public IReadOnlyList<string> LabelsNotInModel { get; init; } = [];
+
     /// <summary>The attack-score threshold of the binary view and of the decision rule.</summary>
     [JsonPropertyName("threshold")] public required double Threshold { get; init; }
 

@@ -109,6 +109,9 @@ public sealed record EvaluationReport
     /// <summary>See <see cref="EvaluationMetrics.PrAuc"/>.</summary>
     [JsonPropertyName("pr_auc")] public IReadOnlyDictionary<string, double?> PrAuc => Metrics.PrAuc;
 
+    /// <summary>See <see cref="EvaluationMetrics.LabelsNotInModel"/>.</summary>
+    [JsonPropertyName("labels_not_in_model")] public IReadOnlyList<string> LabelsNotInModel => Metrics.LabelsNotInModel;
+
     /// <summary>See <see cref="EvaluationMetrics.Threshold"/>.</summary>
     [JsonPropertyName("threshold")] public double Threshold => Metrics.Threshold;
 

@@ -43,6 +43,7 @@ public sealed class EvaluationAccumulatorTests
         // sklearn.metrics.confusion_matrix(y, pred) == [[3,1,0],[1,2,0],[0,1,2]]
         var m = Fill(TenRows).Compute();
 
+        Assert.Empty(m.LabelsNotInModel);
         Assert.Equal(LabelLevel.Class, m.Level);
         Assert.Equal(10, m.Rows);
         Assert.Equal(0.7, m.Accuracy, 12);
@@ -185,6 +186,8 @@ public sealed class EvaluationAccumulatorTests
         Assert.Equal(0, m.PerClass["DoS Hulk"].Precision);
         Assert.Equal(["BENIGN", "DoS Hulk", "DDoS"], m.Confusion.Labels);
         Assert.Equal(0.5, m.Accuracy, 12);
+        Assert.Equal(["DDoS"], m.LabelsNotInModel);
+        Assert.Contains("Not classes of this model (never predictable, recall 0 by construction): DDoS", ClassificationReportText.Format(m), StringComparison.Ordinal);
     }
 
     [Fact]
