@@ -68,10 +68,12 @@ public sealed class ModelEvaluator
     /// <summary>
     /// The reader options an evaluation needs: every file labelled and holding every feature the model uses (a file that
     /// lacks one fails with a <see cref="FlowDataException"/> naming the file and the features), values kept as written
-    /// (the scorer applies the model's own non-finite policy).
+    /// (the scorer applies the model's own non-finite policy). Identity columns are skipped: metrics do not need them,
+    /// and a malformed address or timestamp must not keep a row with good features and a label from being scored.
     /// </summary>
     public FlowReaderOptions ReaderOptions() => new()
     {
+        ReadIdentity = false,
         RequireLabel = true,
         RequiredFeatures = [.. _scorer.Manifest.Features.Select(f => f.Index).Distinct()],
         Duplicates = _options.Dedupe ? DuplicatePolicy.Drop : DuplicatePolicy.Ignore,
