@@ -15,9 +15,10 @@ public sealed class DependencyRulesTests
         ["Stakeout.Core"] = [],
         ["Stakeout.Ingest"] = ["Stakeout.Core"],
         ["Stakeout.Models"] = ["Stakeout.Core"], // all the detection runtime needs: no training code, no ML.NET
+        ["Stakeout.FlowMeter"] = ["Stakeout.Core"], // packets to flows; libpcap stays inside it
         ["Stakeout.Training"] = ["Stakeout.Core", "Stakeout.Ingest", "Stakeout.Models"], // ML.NET stays inside
         ["Stakeout.Evaluation"] = ["Stakeout.Core", "Stakeout.Ingest", "Stakeout.Models"], // metrics without ML.NET: training and the CLI share it
-        ["stakeout"] = ["Stakeout.Core", "Stakeout.Ingest", "Stakeout.Models", "Stakeout.Training", "Stakeout.Evaluation"], // the CLI composes everything
+        ["stakeout"] = ["Stakeout.Core", "Stakeout.Ingest", "Stakeout.Models", "Stakeout.Training", "Stakeout.FlowMeter", "Stakeout.Evaluation"], // the CLI composes everything
     };
 
     /// <summary>Third-party packages each project may reference: they stay at the edge that needs them.</summary>
@@ -26,6 +27,7 @@ public sealed class DependencyRulesTests
         ["Stakeout.Core"] = [],
         ["Stakeout.Ingest"] = ["System.IO.Hashing"],
         ["Stakeout.Models"] = ["NSec.Cryptography"],
+        ["Stakeout.FlowMeter"] = ["SharpPcap"],
         ["Stakeout.Training"] = ["Microsoft.ML", "Microsoft.ML.LightGbm"],
         ["Stakeout.Evaluation"] = [],
         ["Stakeout.Cli"] = ["System.CommandLine", "Spectre.Console"],
@@ -60,6 +62,7 @@ public sealed class DependencyRulesTests
     [InlineData("Stakeout.Core")]
     [InlineData("Stakeout.Ingest")]
     [InlineData("Stakeout.Models")]
+    [InlineData("Stakeout.FlowMeter")]
     [InlineData("Stakeout.Training")]
     [InlineData("Stakeout.Evaluation")]
     [InlineData("Stakeout.Cli")]
