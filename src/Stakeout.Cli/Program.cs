@@ -14,4 +14,5 @@ root.Subcommands.Add(DataCommands.Create());
 root.Subcommands.Add(FlowCommands.Create());
 foreach (var command in ModelCommands.Create()) { root.Subcommands.Add(command); }
 TrainCommands.AddTo(root);
+root.Subcommands.Add(EvaluateCommands.Create());
 return await root.Parse(args).InvokeAsync().ConfigureAwait(false);

@@ -17,7 +17,8 @@ public sealed class DependencyRulesTests
         ["Stakeout.Models"] = ["Stakeout.Core"], // all the detection runtime needs: no training code, no ML.NET
         ["Stakeout.FlowMeter"] = ["Stakeout.Core"], // packets to flows; libpcap stays inside it
         ["Stakeout.Training"] = ["Stakeout.Core", "Stakeout.Ingest", "Stakeout.Models"], // ML.NET stays inside
-        ["stakeout"] = ["Stakeout.Core", "Stakeout.Ingest", "Stakeout.Models", "Stakeout.Training", "Stakeout.FlowMeter"], // the CLI composes everything
+        ["Stakeout.Evaluation"] = ["Stakeout.Core", "Stakeout.Ingest", "Stakeout.Models"], // metrics without ML.NET: training and the CLI share it
+        ["stakeout"] = ["Stakeout.Core", "Stakeout.Ingest", "Stakeout.Models", "Stakeout.Training", "Stakeout.FlowMeter", "Stakeout.Evaluation"], // the CLI composes everything
     };
 
     /// <summary>Third-party packages each project may reference: they stay at the edge that needs them.</summary>
@@ -28,6 +29,7 @@ public sealed class DependencyRulesTests
         ["Stakeout.Models"] = ["NSec.Cryptography"],
         ["Stakeout.FlowMeter"] = ["SharpPcap"],
         ["Stakeout.Training"] = ["Microsoft.ML", "Microsoft.ML.LightGbm"],
+        ["Stakeout.Evaluation"] = [],
         ["Stakeout.Cli"] = ["System.CommandLine", "Spectre.Console"],
     };
 
@@ -62,6 +64,7 @@ public sealed class DependencyRulesTests
     [InlineData("Stakeout.Models")]
     [InlineData("Stakeout.FlowMeter")]
     [InlineData("Stakeout.Training")]
+    [InlineData("Stakeout.Evaluation")]
     [InlineData("Stakeout.Cli")]
     public void ProjectFile_PackageReferences_StayAtTheirEdge(string project)
     {
@@ -88,7 +91,7 @@ public sealed class DependencyRulesTests
     [Fact]
     public void PublicTypes_InLibraries_AreSealedOrAbstractOrStatic()
     {
-        var open = new[] { "Stakeout.Core", "Stakeout.Ingest", "Stakeout.Models" }
+        var open = new[] { "Stakeout.Core", "Stakeout.Ingest", "Stakeout.Models", "Stakeout.Evaluation" }
             .SelectMany(n => Load(n).GetExportedTypes())
             .Where(t => t.IsClass && !t.IsSealed && !t.IsAbstract && !typeof(Delegate).IsAssignableFrom(t))
             .Select(t => t.FullName)
