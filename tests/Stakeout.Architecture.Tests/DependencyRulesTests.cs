@@ -15,6 +15,8 @@ public sealed class DependencyRulesTests
         ["Stakeout.Core"] = [],
         ["Stakeout.Ingest"] = ["Stakeout.Core"],
         ["Stakeout.Models"] = ["Stakeout.Core"], // all the detection runtime needs: no training code, no ML.NET
+        // Loads artifacts, never trains: a model reaches detection only as a file. FlowMeter joins when pcap sources land.
+        ["Stakeout.Detection"] = ["Stakeout.Core", "Stakeout.Ingest", "Stakeout.Models", "Stakeout.FlowMeter"],
         ["stakeout"] = ["Stakeout.Core", "Stakeout.Ingest"], // the CLI composes everything
     };
 
@@ -24,6 +26,7 @@ public sealed class DependencyRulesTests
         ["Stakeout.Core"] = [],
         ["Stakeout.Ingest"] = ["System.IO.Hashing"],
         ["Stakeout.Models"] = ["NSec.Cryptography"],
+        ["Stakeout.Detection"] = ["Microsoft.Extensions.Logging.Abstractions", "System.IO.Hashing"],
         ["Stakeout.Cli"] = ["System.CommandLine", "Spectre.Console"],
     };
 
@@ -44,6 +47,18 @@ public sealed class DependencyRulesTests
     }
 
     [Fact]
+    public void Detection_NeverReferencesTraining()
+    {
+        // ARCHITECTURE.md: "Detection never references Training" - checked on the compiled assembly and its project file.
+        var refs = Load("Stakeout.Detection").GetReferencedAssemblies().Select(a => a.Name!).ToList();
+        Assert.DoesNotContain(refs, r => r.StartsWith("Stakeout.Training", StringComparison.Ordinal) || r.StartsWith("Microsoft.ML", StringComparison.Ordinal));
+
+        string csproj = Path.Combine(RepoRoot(), "src", "Stakeout.Detection", "Stakeout.Detection.csproj");
+        var projectRefs = XDocument.Load(csproj).Descendants("ProjectReference").Select(e => (string)e.Attribute("Include")!).ToList();
+        Assert.DoesNotContain(projectRefs, p => p.Contains("Stakeout.Training", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void Core_ReferencesOnlyTheFramework()
     {
         var refs = Load("Stakeout.Core").GetReferencedAssemblies().Select(a => a.Name!).ToList();
@@ -56,6 +71,7 @@ public sealed class DependencyRulesTests
     [InlineData("Stakeout.Core")]
     [InlineData("Stakeout.Ingest")]
     [InlineData("Stakeout.Models")]
+    [InlineData("Stakeout.Detection")]
     [InlineData("Stakeout.Cli")]
     public void ProjectFile_PackageReferences_StayAtTheirEdge(string project)
     {
@@ -82,7 +98,7 @@ public sealed class DependencyRulesTests
     [Fact]
     public void PublicTypes_InLibraries_AreSealedOrAbstractOrStatic()
     {
-        var open = new[] { "Stakeout.Core", "Stakeout.Ingest", "Stakeout.Models" }
+        var open = new[] { "Stakeout.Core", "Stakeout.Ingest", "Stakeout.Models", "Stakeout.Detection" }
             .SelectMany(n => Load(n).GetExportedTypes())
             .Where(t => t.IsClass && !t.IsSealed && !t.IsAbstract && !typeof(Delegate).IsAssignableFrom(t))
             .Select(t => t.FullName)
