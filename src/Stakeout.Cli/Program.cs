@@ -10,4 +10,5 @@ var root = new RootCommand(
       stakeout data inspect ../shared/data/cicids2017 --json > report.json
     """);
 root.Subcommands.Add(DataCommands.Create());
+foreach (var command in DetectCommands.Create()) { root.Subcommands.Add(command); }
 return await root.Parse(args).InvokeAsync().ConfigureAwait(false);
