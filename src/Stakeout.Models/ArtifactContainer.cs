@@ -146,6 +146,15 @@ public static class ArtifactContainer
         ArtifactSignature? signature = null;
         if (pos < bytes.Length)
         {
+            if (bytes[pos..].IndexOf((byte)'\n') < 0)
+            {
+                // A signature line cut short is truncation; any other unterminated tail was added to the file.
+                bool partialSignature = bytes[pos..].StartsWith("signature "u8) || "signature "u8.StartsWith(bytes[pos..]);
+                throw new ArtifactException(source, partialSignature ? ArtifactProblem.Truncated : ArtifactProblem.Tampered, partialSignature
+                    ? "the signature line is cut short."
+                    : $"{bytes.Length - pos} unexpected bytes after the digest.");
+            }
+
             int signedLength = pos;
             string sigLine = ReadLine(bytes, ref pos, source, "the signature");
             signature = VerifySignature(sigLine, bytes[..signedLength], source, trustedKeys);
@@ -186,6 +195,13 @@ public static class ArtifactContainer
         catch (FormatException)
         {
             throw new ArtifactException(source, ArtifactProblem.BadSignature, "the signature line is not valid base64.");
+        }
+
+        // Base64 has spare bits in its last character: without this check a flipped spare bit would decode to the same
+        // key and signature, and an altered file would verify. Only the one canonical spelling is accepted.
+        if (Convert.ToBase64String(publicKey) != parts[2] || Convert.ToBase64String(sig) != parts[3])
+        {
+            throw new ArtifactException(source, ArtifactProblem.Tampered, "the signature line is not in canonical base64 (altered after signing).");
         }
 
         if (!ModelSigningKey.Verify(publicKey, signed, sig))

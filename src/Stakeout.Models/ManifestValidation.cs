@@ -12,6 +12,21 @@ internal static class ManifestValidation
             throw new ArtifactException(source, ArtifactProblem.UnknownVersion, $"manifest schema version {m.SchemaVersion}; this Stakeout reads version 1.");
         }
 
+        if (!ScorerFactory.IsKnown(m.ModelKind))
+        {
+            throw new ArtifactException(source, ArtifactProblem.SchemaIncompatible, $"model kind '{m.ModelKind}' is not one this Stakeout scores ('{ScorerFactory.LightGbm}', '{ScorerFactory.LogisticRegression}').");
+        }
+
+        if (!Scoring.NonFiniteMapping.IsKnown(m.NonFinite))
+        {
+            throw new ArtifactException(source, ArtifactProblem.SchemaIncompatible, $"non_finite policy '{m.NonFinite}' is unknown ('{Scoring.NonFiniteMapping.NanZeroInfMax}' or '{Scoring.NonFiniteMapping.Missing}').");
+        }
+
+        if (!Enum.TryParse<LabelLevel>(m.LabelLevel, ignoreCase: true, out _))
+        {
+            throw new ArtifactException(source, ArtifactProblem.SchemaIncompatible, $"label level '{m.LabelLevel}' is not 'class', 'family' or 'binary'.");
+        }
+
         if (m.Features.Count == 0)
         {
             throw new ArtifactException(source, ArtifactProblem.SchemaIncompatible, "the manifest lists no input features.");

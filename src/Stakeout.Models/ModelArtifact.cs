@@ -33,8 +33,12 @@ public sealed class ModelArtifact
         NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
     };
 
-    private ModelArtifact(ModelManifest manifest, byte[] payload, string? sha256, ArtifactSignature? signature, int formatVersion)
+    private readonly string _source;
+    private IFlowScorer? _scorer;
+
+    private ModelArtifact(ModelManifest manifest, byte[] payload, string? sha256, ArtifactSignature? signature, int formatVersion, string source)
     {
+        _source = source;
         Manifest = manifest;
         Payload = payload;
         Sha256 = sha256;
@@ -62,7 +66,7 @@ public sealed class ModelArtifact
     {
         ArgumentNullException.ThrowIfNull(manifest);
         ArgumentNullException.ThrowIfNull(payload);
-        return new ModelArtifact(manifest, payload, null, null, ArtifactContainer.CurrentVersion);
+        return new ModelArtifact(manifest, payload, null, null, ArtifactContainer.CurrentVersion, "(unsaved artifact)");
     }
 
     /// <summary>Reads and verifies an artifact file; throws <see cref="ArtifactException"/> saying what is wrong and why.</summary>
@@ -100,7 +104,11 @@ public sealed class ModelArtifact
         }
 
         ManifestValidation.Check(manifest, source);
-        return new ModelArtifact(manifest, payload, sha256, signature, version);
+        var artifact = new ModelArtifact(manifest, payload, sha256, signature, version, source);
+
+        // Compiling now means a payload that does not match its manifest fails the load, not the first scoring call.
+        artifact._scorer = ScorerFactory.Create(manifest, payload, source);
+        return artifact;
     }
 
     /// <summary>The artifact's bytes, signed when <paramref name="signer"/> is given.</summary>
@@ -117,16 +125,27 @@ public sealed class ModelArtifact
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         byte[] bytes = ToBytes(signer);
+
+        // Read back before writing: an artifact this Stakeout could not load is never put on disk.
+        var written = Read(bytes, path);
         string full = Path.GetFullPath(path);
         Directory.CreateDirectory(Path.GetDirectoryName(full)!);
         string temp = full + ".tmp-" + Environment.ProcessId;
         File.WriteAllBytes(temp, bytes);
         File.Move(temp, full, overwrite: true);
-        return Read(bytes, path);
+        return written;
     }
 
-    /// <summary>Compiles the model into a fast, thread-safe scorer. Throws <see cref="ArtifactException"/> for a payload it cannot compile.</summary>
-    public IFlowScorer CreateScorer() => ScorerFactory.Create(this, Sha256 ?? "(unsaved artifact)");
+    /// <summary>
+    /// The model compiled into a fast, thread-safe scorer (compiled once: an artifact read from bytes was compiled when
+    /// it was read). Throws <see cref="ArtifactException"/> for a payload it cannot compile.
+    /// </summary>
+    public IFlowScorer CreateScorer()
+    {
+        var scorer = _scorer ?? ScorerFactory.Create(Manifest, Payload.Span, _source);
+        Interlocked.CompareExchange(ref _scorer, scorer, null);
+        return _scorer;
+    }
 
     private static byte[] Find(IReadOnlyList<ArtifactSection> sections, string name, string source) =>
         sections.FirstOrDefault(s => s.Name == name)?.Content

@@ -73,14 +73,17 @@ public sealed record ModelManifest
     /// <summary>When it was written.</summary>
     [JsonPropertyName("created_utc")] public DateTimeOffset CreatedUtc { get; init; }
 
-    /// <summary>"lightgbm-multiclass" (payload: LightGBM text model) or "logistic-regression" (payload: JSON).</summary>
+    /// <summary>"lightgbm" (payload: LightGBM text model) or "logistic-regression" (payload: JSON).</summary>
     [JsonPropertyName("model_kind")] public string ModelKind { get; init; } = "";
 
     /// <summary>Inputs in model order.</summary>
     [JsonPropertyName("features")] public IReadOnlyList<ManifestFeature> Features { get; init; } = [];
 
-    /// <summary>How feature values are prepared before scoring: "missing" (non-finite to NaN).</summary>
-    [JsonPropertyName("non_finite")] public string NonFinite { get; init; } = "missing";
+    /// <summary>
+    /// How NaN and infinities reach the model: "nan-zero-inf-max" (NaN → 0, ±∞ → ±float.MaxValue before any
+    /// comparison; what the trainer writes) or "missing" (NaN is LightGBM-missing, infinities compared as values).
+    /// </summary>
+    [JsonPropertyName("non_finite")] public string NonFinite { get; init; } = "nan-zero-inf-max";
 
     /// <summary>"class", "family" or "binary".</summary>
     [JsonPropertyName("label_level")] public string LabelLevel { get; init; } = "class";
