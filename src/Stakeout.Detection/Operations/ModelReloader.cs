@@ -91,6 +91,7 @@ public sealed class ModelReloader : IDisposable
         catch (Exception ex)
 #pragma warning restore CA1031
         {
+            _pipeline.Counters.AddReload(false);
             return Refuse(ex.Message);
         }
 
