@@ -24,8 +24,11 @@ public sealed record DetectionOptions
     /// <summary>Longest a flow waits for its batch to fill before the batch is scored anyway. Default 5 ms.</summary>
     public TimeSpan MaxBatchWait { get; init; } = TimeSpan.FromMilliseconds(5);
 
-    /// <summary>Capacity of each queue between stages, in items (an ingress item holds up to <see cref="MaxLinesPerItem"/> lines). Default 64.</summary>
-    public int QueueCapacity { get; init; } = 64;
+    /// <summary>
+    /// Capacity of each queue between stages, in items (an ingress item holds up to <see cref="MaxLinesPerItem"/> lines).
+    /// Default 8: enough to keep every stage busy, small enough that queueing adds little latency (docs/benchmarks.md).
+    /// </summary>
+    public int QueueCapacity { get; init; } = 8;
 
     /// <summary>Most lines a source hands over in one item. Default 256.</summary>
     public int MaxLinesPerItem { get; init; } = 256;

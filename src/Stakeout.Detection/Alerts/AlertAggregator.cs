@@ -43,12 +43,15 @@ internal sealed class AlertAggregator
 
     public int OpenGroups => _open.Count;
 
-    /// <summary>Offers one alerting flow; <paramref name="emit"/> receives what must be alerted now (this flow and/or closed groups).</summary>
-    public void Offer(in AlertCandidate candidate, long nowTimestamp, Action<AlertCandidate, long, DateTime, DateTime> emit)
+    /// <summary>
+    /// Offers one alerting flow; <paramref name="emit"/> receives what must be alerted now (this flow and/or closed groups),
+    /// with a flag that is true when the alert is for the flow just offered (not a group closed later).
+    /// </summary>
+    public void Offer(in AlertCandidate candidate, long nowTimestamp, Action<AlertCandidate, long, DateTime, DateTime, bool> emit)
     {
         if (_window == TimeSpan.Zero || !candidate.Identity.SourceIp.HasValue)
         {
-            emit(candidate, 1, candidate.EventTime, candidate.EventTime);
+            emit(candidate, 1, candidate.EventTime, candidate.EventTime, true);
             return;
         }
 
@@ -74,11 +77,11 @@ internal sealed class AlertAggregator
         group = new Group(key, candidate.EventTime, nowTimestamp);
         _open.Add(key, group);
         _order.Enqueue(group);
-        emit(candidate, 1, candidate.EventTime, candidate.EventTime);
+        emit(candidate, 1, candidate.EventTime, candidate.EventTime, true);
     }
 
     /// <summary>Closes groups whose window is over (on the event clock, and on the pipeline clock when enabled).</summary>
-    public void CloseExpired(long nowTimestamp, Action<AlertCandidate, long, DateTime, DateTime> emit)
+    public void CloseExpired(long nowTimestamp, Action<AlertCandidate, long, DateTime, DateTime, bool> emit)
     {
         while (_order.TryPeek(out var head))
         {
@@ -101,7 +104,7 @@ internal sealed class AlertAggregator
     }
 
     /// <summary>Closes every group (end of input, shutdown).</summary>
-    public void Flush(Action<AlertCandidate, long, DateTime, DateTime> emit)
+    public void Flush(Action<AlertCandidate, long, DateTime, DateTime, bool> emit)
     {
         while (_order.TryDequeue(out var group))
         {
@@ -112,7 +115,7 @@ internal sealed class AlertAggregator
         }
     }
 
-    private void CloseOldest(Action<AlertCandidate, long, DateTime, DateTime> emit)
+    private void CloseOldest(Action<AlertCandidate, long, DateTime, DateTime, bool> emit)
     {
         while (_order.TryDequeue(out var group))
         {
@@ -124,13 +127,13 @@ internal sealed class AlertAggregator
         }
     }
 
-    private void Close(Group group, Action<AlertCandidate, long, DateTime, DateTime> emit)
+    private void Close(Group group, Action<AlertCandidate, long, DateTime, DateTime, bool> emit)
     {
         group.Closed = true;
         _open.Remove(group.Key);
         if (group.Held > 0)
         {
-            emit(group.Representative, group.Held, group.FirstHeld, group.LastHeld);
+            emit(group.Representative, group.Held, group.FirstHeld, group.LastHeld, false);
         }
     }
 

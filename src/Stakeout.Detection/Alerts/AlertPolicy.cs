@@ -41,7 +41,7 @@ internal sealed class AlertPolicy(DetectionOptions options)
         return Contains(_allowSources, identity.SourceIp) || Contains(_allowDestinations, identity.DestinationIp);
     }
 
-    public void Evaluate(ScoringBatch batch, TimeProvider time, DetectionCounters counters, AlertStatistics statistics, AlertAggregator aggregator, Action<AlertCandidate, long, DateTime, DateTime> emit)
+    public void Evaluate(ScoringBatch batch, TimeProvider time, DetectionCounters counters, AlertStatistics statistics, AlertAggregator aggregator, Action<AlertCandidate, long, DateTime, DateTime, bool> emit)
     {
         var model = batch.Model!;
         var scorer = model.Scorer;

@@ -51,7 +51,7 @@ public sealed class DetectionPipeline
     /// <summary>Time to score one batch.</summary>
     public LatencyHistogram BatchLatency { get; } = new();
 
-    /// <summary>Time from a flow's bytes being received to its alert being handed to the sinks.</summary>
+    /// <summary>Time from a flow's bytes being received to its alert being handed to the sinks (alerts emitted at once, not folded ones).</summary>
     public LatencyHistogram AlertLatency { get; } = new();
 
     /// <summary>Top sources and targets of alerting flows.</summary>
@@ -371,10 +371,15 @@ public sealed class DetectionPipeline
         var aggregator = new AlertAggregator(_options.AggregationWindow, _options.MaxAggregationGroups, _closeAggregatesOnClock, _time);
         var input = new TimedReader<ScoringBatch>(_scored!.Reader, _time);
         var contributions = new double[FeatureSchema.Count + 1];
-        void Emit(AlertCandidate candidate, long count, DateTime first, DateTime last)
+        void Emit(AlertCandidate candidate, long count, DateTime first, DateTime last, bool immediate)
         {
             var alert = policy.ToAlert(candidate, count, first, last, _time.GetUtcNow(), contributions);
-            AlertLatency.RecordSince(candidate.Received, _time.GetTimestamp());
+            if (immediate)
+            {
+                // Folded alerts wait for their window by design; latency is measured on alerts for the flow just seen.
+                AlertLatency.RecordSince(candidate.Received, _time.GetTimestamp());
+            }
+
             Counters.AddEmitted(1);
             foreach (var runner in _runners)
             {
