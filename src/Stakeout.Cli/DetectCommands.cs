@@ -114,7 +114,7 @@ internal static class DetectCommands
         }
         catch (Exception ex) when (ex is ArgumentException or FlowDataException or ArtifactException or InvalidDataException or IOException or StreamSchemaException)
         {
-            return Terminal.Fail(ex.Message);
+            return Fail(ex);
         }
     }
 
@@ -202,7 +202,7 @@ internal static class DetectCommands
         }
         catch (Exception ex) when (ex is ArgumentException or ArtifactException or InvalidDataException or IOException)
         {
-            return Terminal.Fail(ex.Message);
+            return Fail(ex);
         }
 
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancel);
@@ -240,7 +240,7 @@ internal static class DetectCommands
         }
         catch (Exception ex) when (ex is StreamSchemaException or IOException or System.Net.Sockets.SocketException or FlowDataException or InvalidOperationException)
         {
-            exit = Terminal.Fail(ex.Message);
+            exit = Fail(ex);
         }
         finally
         {
@@ -284,7 +284,7 @@ internal static class DetectCommands
                 string target = parse.GetValue(to)!;
                 if (!target.StartsWith("tcp://", StringComparison.Ordinal) || !IPEndPoint.TryParse(target[6..].TrimEnd('/'), out var endpoint) || endpoint.Port == 0)
                 {
-                    return Terminal.Fail($"--to must be tcp://127.0.0.1:PORT; got '{target}'.");
+                    return Fail(new ArgumentException($"--to must be tcp://127.0.0.1:PORT; got '{target}'."));
                 }
 
                 var replayer = new FlowReplayer(endpoint, parse.GetValue(rate), parse.GetValue(loop), parse.GetValue(maxFlows));
@@ -295,7 +295,7 @@ internal static class DetectCommands
             }
             catch (Exception ex) when (ex is ArgumentException or FlowDataException or IOException or System.Net.Sockets.SocketException)
             {
-                return Terminal.Fail(ex.Message);
+                return Fail(ex);
             }
         });
         return command;
@@ -345,6 +345,23 @@ internal static class DetectCommands
         }
 
         o.WriteLine(string.Create(CultureInfo.InvariantCulture, $"written    {Path.Combine(output, "alerts.json")}, malicious_ips.log, summary.json ({s.Seconds:0.###} s)"));
+    }
+
+    /// <summary>
+    /// Prints the error on one unwrapped line (scripts grep it) without .NET's "(Parameter 'x')" suffix.
+    /// </summary>
+    private static int Fail(Exception ex)
+    {
+        string message = ex.Message;
+        if (ex is ArgumentException { ParamName: { } name })
+        {
+            string suffix = $" (Parameter '{name}')";
+            int at = message.LastIndexOf(suffix, StringComparison.Ordinal);
+            message = at >= 0 ? message[..at] : message;
+        }
+
+        Console.Error.WriteLine($"error: {message.Trim()}");
+        return 1;
     }
 
     private static Dictionary<string, double> ParseClassThresholds(string[] values)

@@ -342,3 +342,32 @@ public sealed class OperationsTests : IDisposable
         }
     }
 }
+
+public sealed class ReplayTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("stakeout-replay-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    [Fact]
+    public async Task FlowReplayer_LoopWithLimit_SendsExactlyThatManyRealRowsHeaderFirst()
+    {
+        string file = Path.Combine(_dir, "flows.csv");
+        File.WriteAllText(file, Csv.Lines([Csv.Header(), .. Enumerable.Range(0, 7).Select(i => Csv.Row(i, 150 + i))]));
+        var sink = new CollectingSink();
+        var pipeline = Pipelines.Create(new RuleScorer(), Pipelines.Options(o => o with { MaxFlows = 17 }), sink);
+        var source = new TcpFlowSource(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 0));
+        var run = pipeline.RunAsync([source]);
+        var endpoint = await source.Bound.WaitAsync(TimeSpan.FromSeconds(10));
+
+        var result = await new FlowReplayer(endpoint, rowsPerSecond: 1000, loop: true, maxRows: 17).RunAsync([file]);
+        await run.WaitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.Equal(17, result.Rows);
+        Assert.Equal(17, pipeline.Counters.FlowsScored);
+        Assert.Equal(0, pipeline.Counters.FlowsRejected);
+        // Three connections (7 + 7 + 3 rows), each starting with the header: lines 2..8, 2..8, 2..4.
+        Assert.Equal(3, sink.Alerts.Select(a => a.Stream).Distinct().Count());
+        Assert.Equal(17, sink.Alerts.Count(a => a.Line is >= 2 and <= 8));
+    }
+}
