@@ -8,7 +8,10 @@ var root = new RootCommand(
     Examples:
       stakeout data inspect samples/
       stakeout data inspect ../shared/data/cicids2017 --json > report.json
+      stakeout model show model.stakeout --trusted-key signing.pub
     """);
 root.Subcommands.Add(DataCommands.Create());
+foreach (var command in ModelCommands.Create()) { root.Subcommands.Add(command); }
+TrainCommands.AddTo(root);
 foreach (var command in DetectCommands.Create()) { root.Subcommands.Add(command); }
 return await root.Parse(args).InvokeAsync().ConfigureAwait(false);

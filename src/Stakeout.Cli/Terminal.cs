@@ -7,7 +7,7 @@ internal static class Terminal
 {
     public static IAnsiConsole Out { get; } = CreateOut();
 
-    public static IAnsiConsole Err { get; } = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
+    public static IAnsiConsole Err { get; } = CreateErr();
 
     /// <summary>Progress bars only when a person watches stderr.</summary>
     public static bool ShowProgress => !Console.IsErrorRedirected && Err.Profile.Capabilities.Interactive;
@@ -19,6 +19,18 @@ internal static class Terminal
         {
             // Piped into a file or a pager: Spectre would assume 80 columns and wrap every table cell.
             console.Profile.Width = 200;
+        }
+
+        return console;
+    }
+
+    private static IAnsiConsole CreateErr()
+    {
+        var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
+        if (Console.IsErrorRedirected)
+        {
+            // Logged or captured: an error message must stay on one line (grep-able), not wrap at 80 columns.
+            console.Profile.Width = 4096;
         }
 
         return console;

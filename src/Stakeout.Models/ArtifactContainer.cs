@@ -65,12 +65,20 @@ public static class ArtifactContainer
 
     /// <summary>
     /// Reads and verifies an artifact. Throws <see cref="ArtifactException"/> saying which problem and why; a present
-    /// signature is always verified, and must come from one of <paramref name="trustedKeys"/> when any are given.
+    /// signature is always verified. When <paramref name="trustedKeys"/> are given, a signature by one of them is required.
     /// </summary>
     public static (IReadOnlyList<ArtifactSection> Sections, string Sha256, ArtifactSignature? Signature, int Version) Read(
         ReadOnlySpan<byte> bytes, string source, bool requireSigned = false, IReadOnlyCollection<byte[]>? trustedKeys = null)
     {
         int pos = 0;
+        var magic = Encoding.ASCII.GetBytes(Magic).AsSpan();
+        int shared = Math.Min(bytes.Length, magic.Length);
+        if (bytes.Length == 0 || !bytes[..shared].SequenceEqual(magic[..shared]))
+        {
+            // Checked before looking for a line end, so any other file (even one without a newline) is named as such.
+            throw new ArtifactException(source, ArtifactProblem.NotAnArtifact, $"it does not start with '{Magic.Trim()}'.");
+        }
+
         string first = ReadLine(bytes, ref pos, source, "the first line");
         if (!first.StartsWith(Magic, StringComparison.Ordinal))
         {
@@ -164,9 +172,12 @@ public static class ArtifactContainer
             }
         }
 
-        if (signature is null && requireSigned)
+        if (signature is null && (requireSigned || trustedKeys is { Count: > 0 }))
         {
-            throw new ArtifactException(source, ArtifactProblem.SignatureMissing, "a signed artifact is required (--require-signed) and this one has no signature.");
+            // Naming trusted keys means "only models these keys signed": an unsigned file does not qualify.
+            throw new ArtifactException(source, ArtifactProblem.SignatureMissing, requireSigned
+                ? "a signed artifact is required (--require-signed) and this one has no signature."
+                : "trusted keys were given (--trusted-key) and this artifact has no signature.");
         }
 
         return (sections, digest, signature, version);

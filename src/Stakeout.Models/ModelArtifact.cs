@@ -9,7 +9,7 @@ public sealed record ArtifactLoadOptions
     /// <summary>Refuse an artifact without a signature.</summary>
     public bool RequireSigned { get; init; }
 
-    /// <summary>When not empty, a signature must come from one of these raw Ed25519 public keys.</summary>
+    /// <summary>When not empty, the artifact must be signed by one of these raw Ed25519 public keys (unsigned is refused).</summary>
     public IReadOnlyCollection<byte[]> TrustedKeys { get; init; } = [];
 }
 

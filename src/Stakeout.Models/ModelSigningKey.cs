@@ -68,14 +68,20 @@ public sealed class ModelSigningKey : IDisposable
         return raw;
     }
 
-    /// <summary>Writes the private key (owner-only permissions on Unix).</summary>
+    /// <summary>
+    /// Writes the private key to a new file, created with owner-only permissions (0600) on Unix so the key is never
+    /// readable by others, not even briefly. Refuses to overwrite an existing file (<see cref="IOException"/>).
+    /// </summary>
     public void SavePrivateKey(string path)
     {
-        File.WriteAllText(path, $"stakeout-ed25519-private {Convert.ToBase64String(_key.Export(KeyBlobFormat.RawPrivateKey))}\n");
+        var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
         if (!OperatingSystem.IsWindows())
         {
-            File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+            options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
         }
+
+        using var stream = new FileStream(path, options);
+        stream.Write(System.Text.Encoding.ASCII.GetBytes($"stakeout-ed25519-private {Convert.ToBase64String(_key.Export(KeyBlobFormat.RawPrivateKey))}\n"));
     }
 
     /// <summary>Writes the public key.</summary>

@@ -248,6 +248,33 @@ public sealed class ModelArtifactTests : IDisposable
     }
 
     [Fact]
+    public void Read_UnsignedWhenTrustedKeysGiven_SignatureMissing()
+    {
+        var e = Assert.Throws<ArtifactException>(() => ModelArtifact.Read(SmallArtifact().ToBytes(), "unsigned", new ArtifactLoadOptions { TrustedKeys = [_key.PublicKey] }));
+
+        Assert.Equal(ArtifactProblem.SignatureMissing, e.Problem);
+    }
+
+    [Fact]
+    public void SavePrivateKey_ExistingFile_RefusedAndOwnerOnlyWhenNew()
+    {
+        string dir = Directory.CreateTempSubdirectory("stakeout-keys-").FullName;
+        string path = Path.Combine(dir, "k.key");
+
+        _key.SavePrivateKey(path);
+        using var loaded = ModelSigningKey.LoadPrivateKey(path);
+
+        Assert.Equal(_key.PublicKey, loaded.PublicKey);
+        Assert.Throws<IOException>(() => _key.SavePrivateKey(path));
+        if (!OperatingSystem.IsWindows())
+        {
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(path));
+        }
+
+        Directory.Delete(dir, recursive: true);
+    }
+
+    [Fact]
     public void Save_InvalidManifest_ThrowsAndWritesNothing()
     {
         string dir = Directory.CreateTempSubdirectory("stakeout-models-").FullName;

@@ -16,10 +16,11 @@ internal static class RandomTrees
 
     /// <summary>
     /// A whole model: <paramref name="classes"/> = 2 writes a binary model (one tree per iteration), more a multiclass one.
-    /// <paramref name="threshold"/> draws a split value for a model input (default: uniform in [0, 1)).
+    /// <paramref name="threshold"/> draws a split value for a model input (default: uniform in [0, 1)); trees have
+    /// 1..<paramref name="maxLeaves"/> leaves, or exactly <paramref name="maxLeaves"/> with <paramref name="exactLeaves"/>.
     /// </summary>
     public static string LightGbmText(Random random, int trees, int classes, int features, int maxLeaves,
-        Func<Random, int, double>? threshold = null, bool withMissingTypes = true, bool allowEmptyLeaves = false)
+        Func<Random, int, double>? threshold = null, bool withMissingTypes = true, bool allowEmptyLeaves = false, bool exactLeaves = false)
     {
         int perIteration = classes == 2 ? 1 : classes;
         var sb = new StringBuilder();
@@ -30,7 +31,7 @@ internal static class RandomTrees
         sb.Append("feature_infos=").AppendJoin(' ', Enumerable.Repeat("none", features)).Append("\n\n");
         for (int t = 0; t < trees * perIteration; t++)
         {
-            var tree = Grow(random, random.Next(1, maxLeaves + 1), features, threshold, withMissingTypes, allowEmptyLeaves);
+            var tree = Grow(random, exactLeaves ? maxLeaves : random.Next(1, maxLeaves + 1), features, threshold, withMissingTypes, allowEmptyLeaves);
             Append(sb, t, tree);
         }
 

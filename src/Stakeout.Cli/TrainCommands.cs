@@ -1,0 +1,286 @@
+using System.CommandLine;
+using System.Globalization;
+using Stakeout.Ingest;
+using Stakeout.Models;
+using Stakeout.Training;
+
+namespace Stakeout.Cli;
+
+/// <summary>`stakeout train`: train a model on labelled flows and write it with its reports (prototype-compatible logs).</summary>
+internal static class TrainCommands
+{
+    /// <summary>Adds `train` and `tune` (and, as they land, `calibrate`) to the root command.</summary>
+    public static void AddTo(RootCommand root)
+    {
+        root.Subcommands.Add(CreateTrain());
+        root.Subcommands.Add(CreateTune());
+    }
+
+    private static Command CreateTune()
+    {
+        var set = new TrainOptionSet();
+        var folds = new Option<int>("--folds") { Description = "Cross-validation folds (on the training split only).", DefaultValueFactory = _ => 3 };
+        var trials = new Option<int>("--trials") { Description = "Most trials to run (the defaults first, then seeded random draws).", DefaultValueFactory = _ => 20 };
+        var tune = new Command(
+            "tune",
+            """
+            Search LightGBM settings (lambda_l2, min_data_in_leaf, leaves, learning rate, imbalance handling) by k-fold
+            cross-validation on the training split only, reporting each trial; then fit the best on the whole training
+            split, report it on the held-out test split, and write the model. --time-budget (seconds, default 600) bounds
+            the search. Takes every `train` option.
+
+            Examples:
+              stakeout tune ../shared/data/cicids2017-families ../shared/data/cicids2017 --labels family --time-budget 300
+              stakeout tune data/ --folds 5 --trials 40 --output-dir tuning/
+            """);
+        set.AddTo(tune);
+        tune.Options.Add(folds);
+        tune.Options.Add(trials);
+        tune.SetAction(parse =>
+        {
+            string dir = TrainOptionSet.PortablePath(parse.GetValue(set.OutputDir)!);
+            try
+            {
+                var options = set.Build(parse);
+                var budget = options.TimeBudget ?? TimeSpan.FromSeconds(600);
+                int k = parse.GetValue(folds), n = parse.GetValue(trials);
+                return Run(options with { TimeBudget = null }, dir, parse.GetValue(set.ModelOut), parse.GetValue(set.ValidationDir), parse.GetValue(set.SignKey), "tune", (run, progress) =>
+                {
+                    var (result, all) = run.Tune(options with { TimeBudget = null }, k, n, budget, progress);
+                    return (result, "\ntrials (cross-validated on the training split, best first):\n" + string.Join("\n", all.Select(t => "  " + t.Describe())) + "\n");
+                });
+            }
+            catch (ArgumentException ex)
+            {
+                return Terminal.Fail(ex.Message);
+            }
+        });
+        return tune;
+    }
+
+    private static Command CreateTrain()
+    {
+        var set = new TrainOptionSet();
+        var train = new Command(
+            "train",
+            """
+            Train a model on labelled flows: exact duplicates removed across files, a stratified split (test split never
+            used for fitting), LightGBM on every feature all files share (Destination Port off), class imbalance handled.
+            Writes OUTPUT_DIR/application.log (also on the console), classification_report.log (test split),
+            with --validation-dir also validation_report.log and malicious_ips.log, and the model artifact.
+
+            Examples:
+              stakeout train ../shared/data/cicids2017-families ../shared/data/cicids2017 --labels family --seed 1
+              stakeout train data/ --validation-dir data/validation --output-dir logs --threshold 0.7
+              stakeout train data\train.csv --model seed-logreg
+              stakeout train data/ --split by-file --save-split split/ --exclude-features Init_Win_bytes_forward,Init_Win_bytes_backward
+            """);
+
+        set.AddTo(train);
+        train.SetAction(parse =>
+        {
+            string dir = TrainOptionSet.PortablePath(parse.GetValue(set.OutputDir)!);
+            try
+            {
+                var options = set.Build(parse);
+                return Run(options, dir, parse.GetValue(set.ModelOut), parse.GetValue(set.ValidationDir), parse.GetValue(set.SignKey), "train", (run, progress) => (run.Execute(options, progress), ""));
+            }
+            catch (ArgumentException ex)
+            {
+                return Terminal.Fail(ex.Message);
+            }
+        });
+        return train;
+    }
+
+    private static int Run(TrainOptions options, string outputDir, string? modelOutOption, string? validationDir, string? signKey, string verb, Func<TrainingRun, IProgress<ReadProgress>, (TrainResult Result, string Extra)> work)
+    {
+        Directory.CreateDirectory(outputDir);
+        string modelOut = modelOutOption is { } m ? TrainOptionSet.PortablePath(m) : Path.Combine(outputDir, "model.stakeout");
+        using var log = new FileAndConsoleLog(Path.Combine(outputDir, "application.log"), TimeProvider.System);
+        try
+        {
+            log.Info($"stakeout {verb} {string.Join(' ', options.Paths)}");
+            var (result, extra) = work(new TrainingRun(log, TimeProvider.System), new ReadProgressReporter());
+            File.WriteAllText(Path.Combine(outputDir, "classification_report.log"), result.Report + extra);
+            log.Info($"wrote {Path.Combine(outputDir, "classification_report.log")}");
+            using var signer = signKey is null ? null : ModelSigningKey.LoadPrivateKey(TrainOptionSet.PortablePath(signKey));
+            var saved = result.Artifact.Save(modelOut, signer);
+            log.Info($"wrote model {modelOut} (sha256 {saved.Sha256}{(signer is null ? "" : $", signed by key {signer.KeyId}")})");
+            if (validationDir is not null)
+            {
+                log.Info($"scoring validation data {validationDir}");
+                var validation = Validation.Run(result, [TrainOptionSet.PortablePath(validationDir)], options.Threshold);
+                File.WriteAllText(Path.Combine(outputDir, "validation_report.log"), validation.Report);
+                File.WriteAllText(Path.Combine(outputDir, "malicious_ips.log"), validation.MaliciousIps);
+                log.Info(string.Create(CultureInfo.InvariantCulture, $"validation: {validation.Rows:N0} rows scored, {validation.Flagged:N0} flagged; wrote validation_report.log and malicious_ips.log"));
+            }
+
+            return 0;
+        }
+        catch (Exception ex) when (ex is FlowDataException or TrainingDataException or ArgumentException or ArtifactException or IOException or InvalidDataException)
+        {
+            log.Info($"error: {ex.Message}");
+            return Terminal.Fail(ex.Message);
+        }
+    }
+
+    /// <summary>Reading progress on the console in 10 % steps (the log file keeps only the totals).</summary>
+    private sealed class ReadProgressReporter : IProgress<ReadProgress>
+    {
+        private long _lastStep = -1;
+
+        public void Report(ReadProgress value)
+        {
+            long step = value.BytesTotal <= 0 ? 10 : value.BytesDone * 10 / value.BytesTotal;
+            if (step != Interlocked.Exchange(ref _lastStep, step))
+            {
+                Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  reading {step * 10,3} % · {Path.GetFileName(value.File)} · {value.RowsRead:N0} rows"));
+            }
+        }
+    }
+}
+
+/// <summary>application.log: every line time-stamped, written to the file and to stderr.</summary>
+internal sealed class FileAndConsoleLog(string path, TimeProvider time) : ITrainingLog, IDisposable
+{
+    private readonly StreamWriter _writer = new(path, append: false) { AutoFlush = true };
+    private readonly Lock _gate = new();
+
+    public void Info(string message)
+    {
+        string line = $"{time.GetUtcNow():yyyy-MM-dd HH:mm:ss} INFO {message}";
+        lock (_gate)
+        {
+            _writer.WriteLine(line);
+            Console.Error.WriteLine(line);
+        }
+    }
+
+    public void Dispose() => _writer.Dispose();
+}
+
+/// <summary>The options `train` and `tune` share, declared once.</summary>
+internal sealed class TrainOptionSet
+{
+    public Argument<string[]> Paths { get; } = new("TRAIN_PATH")
+    {
+        Description = "Labelled flow CSV files or directories (searched recursively). Either path separator works.",
+        Arity = ArgumentArity.OneOrMore,
+    };
+
+    public Option<string?> ValidationDir { get; } = new("--validation-dir") { Description = "Score this data after training: validation_report.log and malicious_ips.log." };
+
+    public Option<string> OutputDir { get; } = new("--output-dir") { Description = "Where the logs go.", DefaultValueFactory = _ => "logs" };
+
+    public Option<string?> ModelOut { get; } = new("--model-out") { Description = "The model artifact to write (default OUTPUT_DIR/model.stakeout)." };
+
+    public Option<double> Threshold { get; } = new("--threshold") { Description = "Alert when the attack score (1 - P(BENIGN)) reaches this.", DefaultValueFactory = _ => 0.5 };
+
+    public Option<string?> SignKey { get; } = new("--sign-key") { Description = "Sign the artifact with this Ed25519 private key (see `stakeout keys new`)." };
+
+    public Option<string?> Labels { get; } = new("--labels") { Description = "class, family or binary (default: the finest level every training file has)." };
+
+    public Option<string> Model { get; } = new("--model") { Description = "lightgbm (default) or seed-logreg (the prototype's 3-feature logistic regression, binary).", DefaultValueFactory = _ => "lightgbm" };
+
+    public Option<int> Seed { get; } = new("--seed") { Description = "Seed of the split, sampling and training.", DefaultValueFactory = _ => 1 };
+
+    public Option<double> TestFraction { get; } = new("--test-fraction") { Description = "Fraction held out for the test report.", DefaultValueFactory = _ => 0.3 };
+
+    public Option<string> Split { get; } = new("--split") { Description = "random (stratified) or by-file (whole files held out).", DefaultValueFactory = _ => "random" };
+
+    public Option<double?> TimeBudget { get; } = new("--time-budget") { Description = "Seconds allowed for boosting; rounds are cut to fit." };
+
+    public Option<bool> UsePort { get; } = new("--use-port") { Description = "Use Destination Port as a feature (off: it names the capture's tools more than their behaviour)." };
+
+    public Option<string[]> Exclude { get; } = new("--exclude-features") { Description = "Feature names never to use (comma or space separated), e.g. Init_Win_bytes_forward,Init_Win_bytes_backward.", AllowMultipleArgumentsPerToken = true };
+
+    public Option<string?> SaveSplit { get; } = new("--save-split") { Description = "Write the exact train and test rows there (train.csv, test.csv) so other tools train on the same rows." };
+
+    public Option<int> Rounds { get; } = new("--rounds") { Description = "Boosting rounds.", DefaultValueFactory = _ => new LightGbmSettings().Iterations };
+
+    public Option<double> LearningRate { get; } = new("--learning-rate") { Description = "Boosting learning rate.", DefaultValueFactory = _ => new LightGbmSettings().LearningRate };
+
+    public Option<int> Leaves { get; } = new("--leaves") { Description = "Leaves per tree.", DefaultValueFactory = _ => new LightGbmSettings().Leaves };
+
+    public Option<int> MinData { get; } = new("--min-data-in-leaf") { Description = "LightGBM min_data_in_leaf.", DefaultValueFactory = _ => new LightGbmSettings().MinDataInLeaf };
+
+    public Option<double> L2 { get; } = new("--lambda-l2") { Description = "LightGBM lambda_l2.", DefaultValueFactory = _ => new LightGbmSettings().L2 };
+
+    public Option<string> Imbalance { get; } = new("--imbalance") { Description = "class-weights (sqrt-balanced, default), balanced-weights, balanced-sampling or none.", DefaultValueFactory = _ => "class-weights" };
+
+    public void AddTo(Command command)
+    {
+        command.Arguments.Add(Paths);
+        command.Options.Add(ValidationDir);
+        command.Options.Add(OutputDir);
+        command.Options.Add(ModelOut);
+        command.Options.Add(Threshold);
+        command.Options.Add(SignKey);
+        command.Options.Add(Labels);
+        command.Options.Add(Model);
+        command.Options.Add(Seed);
+        command.Options.Add(TestFraction);
+        command.Options.Add(Split);
+        command.Options.Add(TimeBudget);
+        command.Options.Add(UsePort);
+        command.Options.Add(Exclude);
+        command.Options.Add(SaveSplit);
+        command.Options.Add(Rounds);
+        command.Options.Add(LearningRate);
+        command.Options.Add(Leaves);
+        command.Options.Add(MinData);
+        command.Options.Add(L2);
+        command.Options.Add(Imbalance);
+    }
+
+    public TrainOptions Build(ParseResult parse)
+    {
+return new TrainOptions
+        {
+            Paths = parse.GetValue(Paths)!,
+            Data = new TrainingDataOptions
+            {
+                Level = parse.GetValue(Labels) is { } l ? TrainingTable.ParseLevel(l) : null,
+                UsePort = parse.GetValue(UsePort),
+                ExcludeFeatures = [.. (parse.GetValue(Exclude) ?? []).SelectMany(e => e.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))],
+            },
+            Model = parse.GetValue(Model) switch
+            {
+                "lightgbm" => ModelChoice.LightGbm,
+                "seed-logreg" => ModelChoice.SeedLogReg,
+                var other => throw new ArgumentException($"--model '{other}' is not one of lightgbm, seed-logreg."),
+            },
+            LightGbm = new LightGbmSettings
+            {
+                Iterations = parse.GetValue(Rounds),
+                LearningRate = parse.GetValue(LearningRate),
+                Leaves = parse.GetValue(Leaves),
+                MinDataInLeaf = parse.GetValue(MinData),
+                L2 = parse.GetValue(L2),
+                Imbalance = parse.GetValue(Imbalance) switch
+                {
+                    "class-weights" => ImbalanceHandling.ClassWeights,
+                    "balanced-sampling" => ImbalanceHandling.BalancedSampling,
+                    "none" => ImbalanceHandling.None,
+                    var other => throw new ArgumentException($"--imbalance '{other}' is not one of class-weights, balanced-sampling, none."),
+                },
+            },
+            Seed = parse.GetValue(Seed),
+            TestFraction = parse.GetValue(TestFraction),
+            Split = parse.GetValue(Split) switch
+            {
+                "random" => SplitMode.Random,
+                "by-file" => SplitMode.ByFile,
+                var other => throw new ArgumentException($"--split '{other}' is not one of random, by-file."),
+            },
+            TimeBudget = parse.GetValue(TimeBudget) is { } s ? TimeSpan.FromSeconds(s) : null,
+            Threshold = parse.GetValue(Threshold),
+            SaveSplitDirectory = parse.GetValue(SaveSplit) is { } sp ? PortablePath(sp) : null,
+        };
+    }
+
+    /// <summary>The prototype took Windows paths; on Linux a backslash becomes a separator.</summary>
+    public static string PortablePath(string path) =>
+        Path.DirectorySeparatorChar == '/' && !File.Exists(path) && !Directory.Exists(path) ? path.Replace('\\', '/') : path;
+}

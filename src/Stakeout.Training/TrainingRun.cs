@@ -1,0 +1,453 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using Microsoft.ML;
+using Microsoft.ML.Data;
+using Stakeout.Core;
+using Stakeout.Ingest;
+using Stakeout.Models;
+
+namespace Stakeout.Training;
+
+/// <summary>Which model to train.</summary>
+public enum ModelChoice
+{
+    /// <summary>LightGBM gradient-boosted trees (multiclass, or binary at the binary level). The default.</summary>
+    LightGbm,
+    /// <summary>The prototype's three-feature class-balanced logistic regression (binary labels only).</summary>
+    SeedLogReg,
+}
+
+/// <summary>Everything `stakeout train` decides, validated once.</summary>
+public sealed record TrainOptions
+{
+    /// <summary>Training files or directories.</summary>
+    public IReadOnlyList<string> Paths { get; init; } = [];
+
+    /// <summary>Label level, features and de-duplication.</summary>
+    public TrainingDataOptions Data { get; init; } = new();
+
+    /// <summary>Model family.</summary>
+    public ModelChoice Model { get; init; } = ModelChoice.LightGbm;
+
+    /// <summary>LightGBM hyperparameters.</summary>
+    public LightGbmSettings LightGbm { get; init; } = new();
+
+    /// <summary>Seed of the split, sampling and training.</summary>
+    public int Seed { get; init; } = 1;
+
+    /// <summary>Fraction of rows held out for the test report.</summary>
+    public double TestFraction { get; init; } = 0.3;
+
+    /// <summary>How rows are held out.</summary>
+    public SplitMode Split { get; init; } = SplitMode.Random;
+
+    /// <summary>Wall-time budget for boosting; rounds are cut to fit. Null: no budget.</summary>
+    public TimeSpan? TimeBudget { get; init; }
+
+    /// <summary>Alert threshold written to the manifest.</summary>
+    public double Threshold { get; init; } = 0.5;
+
+    /// <summary>When set, the exact train and test rows are written there as train.csv and test.csv.</summary>
+    public string? SaveSplitDirectory { get; init; }
+
+    /// <summary>Throws <see cref="ArgumentException"/> naming the first invalid option.</summary>
+    public TrainOptions Validate()
+    {
+        if (Paths.Count == 0)
+        {
+            throw new ArgumentException("at least one training path is required.", nameof(Paths));
+        }
+
+        if (!(TestFraction > 0 && TestFraction < 1))
+        {
+            throw new ArgumentException($"--test-fraction must be between 0 and 1 (exclusive); it was {TestFraction}.", nameof(TestFraction));
+        }
+
+        if (!(Threshold is >= 0 and <= 1))
+        {
+            throw new ArgumentException($"--threshold must be in [0, 1]; it was {Threshold}.", nameof(Threshold));
+        }
+
+        if (TimeBudget is { } b && b <= TimeSpan.Zero)
+        {
+            throw new ArgumentException($"--time-budget must be positive; it was {b}.", nameof(TimeBudget));
+        }
+
+        LightGbm.Validate();
+        return this;
+    }
+}
+
+/// <summary>Where a training run reports what it does (application.log and the console, in the CLI).</summary>
+public interface ITrainingLog
+{
+    /// <summary>One line of progress or accounting.</summary>
+    void Info(string message);
+}
+
+/// <summary>What a training run produced.</summary>
+public sealed record TrainResult
+{
+    /// <summary>The model, ready to save.</summary>
+    public required ModelArtifact Artifact { get; init; }
+
+    /// <summary>The data it was trained on.</summary>
+    public required TrainingTable Table { get; init; }
+
+    /// <summary>The split.</summary>
+    public required DataSplit Split { get; init; }
+
+    /// <summary>Metrics on the held-out test rows.</summary>
+    public required ClassificationMetrics Test { get; init; }
+
+    /// <summary>classification_report.log text.</summary>
+    public required string Report { get; init; }
+
+    /// <summary>Wall time of model fitting (not reading).</summary>
+    public required TimeSpan FitTime { get; init; }
+
+    /// <summary>Largest |P(ML.NET) - P(exported model)| over the test rows.</summary>
+    public required double ExportMaxAbsDiff { get; init; }
+
+    internal ExportedModel Model { get; init; } = null!;
+}
+
+/// <summary>The exported model, scored by a plain walk (the reference for the artifact's fast scorer).</summary>
+internal sealed class ExportedModel(GbdtModel? gbdt, LogisticPayload? logistic, int classes)
+{
+    public GbdtModel? Gbdt => gbdt;
+
+    public LogisticPayload? Logistic => logistic;
+
+    public int Classes => classes;
+
+    /// <summary>Probabilities of one row of 78 canonical floats (non-finite values already mapped).</summary>
+    public void Predict(ReadOnlySpan<float> row, Span<double> probabilities)
+    {
+        if (logistic is not null)
+        {
+            double p = logistic.Probability(row);
+            probabilities[0] = 1 - p;
+            probabilities[1] = p;
+            return;
+        }
+
+        var model = gbdt!;
+        Span<float> inputs = stackalloc float[model.Features.Count];
+        for (int j = 0; j < inputs.Length; j++)
+        {
+            inputs[j] = row[model.Features[j]];
+        }
+
+        Span<double> raw = stackalloc double[model.TreesPerIteration];
+        model.Raw(inputs, raw);
+        model.Probabilities(raw, probabilities);
+    }
+}
+
+/// <summary>
+/// One honest training run: read, de-duplicate, split, fit on the training part only, export, score the test part,
+/// and build the artifact with a complete manifest.
+/// </summary>
+public sealed class TrainingRun(ITrainingLog log, TimeProvider time)
+{
+    /// <summary>Runs it.</summary>
+    public TrainResult Execute(TrainOptions options, IProgress<ReadProgress>? readProgress = null, CancellationToken cancellationToken = default)
+    {
+        var (table, split) = Prepare(options, readProgress, cancellationToken);
+        return Fit(table, split, options, null, [], cancellationToken);
+    }
+
+    /// <summary>
+    /// Searches LightGBM settings by k-fold cross-validation on the training split only, then fits the best on the whole
+    /// training split and reports it on the test split.
+    /// </summary>
+    public (TrainResult Result, IReadOnlyList<TuneTrial> Trials) Tune(TrainOptions options, int folds, int maxTrials, TimeSpan budget, IProgress<ReadProgress>? readProgress = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var (table, split) = Prepare(options with { Model = ModelChoice.LightGbm }, readProgress, cancellationToken);
+        log.Info(string.Create(CultureInfo.InvariantCulture, $"tuning: {folds}-fold cross-validation on the {split.Train.Count:N0} training rows, up to {maxTrials} trials within {budget.TotalSeconds:F0} s"));
+        var trials = new Tuner(log).Search(table, split.Train, options.LightGbm, folds, maxTrials, budget, options.Seed, cancellationToken);
+        log.Info($"best: {trials[0].Describe()}");
+        var result = Fit(table, split, options with { Model = ModelChoice.LightGbm, LightGbm = trials[0].Settings, TimeBudget = null }, null, [], cancellationToken);
+        return (result, trials);
+    }
+
+    private (TrainingTable Table, DataSplit Split) Prepare(TrainOptions options, IProgress<ReadProgress>? readProgress, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        var c = CultureInfo.InvariantCulture;
+        var data = options.Model == ModelChoice.SeedLogReg ? options.Data with { Level = LabelLevel.Binary } : options.Data;
+        log.Info($"reading {string.Join(", ", options.Paths)}");
+        var watch = Stopwatch.StartNew();
+        var table = TrainingTable.Load(options.Paths, data, readProgress, cancellationToken);
+        log.Info(string.Create(c, $"read {table.RowsRead:N0} rows from {table.Files.Count} files in {watch.Elapsed.TotalSeconds:F1} s; {table.DuplicatesRemoved:N0} exact duplicates removed across files; {table.Count:N0} rows kept"));
+        foreach (var f in table.Files)
+        {
+            log.Info(string.Create(c, $"  {f.Path}: {f.RowsRead:N0} rows read, {f.RowsUsed:N0} kept, sha256 {f.Sha256[..16]}…"));
+        }
+
+        LogData(table);
+        var split = DataSplit.Create(table, options.Split, options.TestFraction, options.Seed);
+        log.Info(string.Create(c, $"split {split.ModeName} (seed {options.Seed}): {split.Train.Count:N0} training rows, {split.Test.Count:N0} test rows"));
+        if (options.SaveSplitDirectory is { } dir)
+        {
+            Directory.CreateDirectory(dir);
+            table.WriteCsv(Path.Combine(dir, "train.csv"), split.Train);
+            table.WriteCsv(Path.Combine(dir, "test.csv"), split.Test);
+            log.Info($"wrote the split to {Path.Combine(dir, "train.csv")} and {Path.Combine(dir, "test.csv")}");
+        }
+
+        return (table, split);
+    }
+
+    internal TrainResult Fit(TrainingTable table, DataSplit split, TrainOptions options, GbdtModel? parent, IReadOnlyList<ManifestLineage> lineage, CancellationToken cancellationToken)
+    {
+        var c = CultureInfo.InvariantCulture;
+        var settings = options.LightGbm;
+        var watch = Stopwatch.StartNew();
+        ExportedModel model;
+        double diff = 0;
+        Dictionary<string, string> hyper;
+        string kind;
+        byte[] payload;
+        if (options.Model == ModelChoice.SeedLogReg)
+        {
+            log.Info("fitting seed-logreg (Flow Duration, Total Fwd Packets, Total Backward Packets; min-max; class-balanced L-BFGS logistic regression)");
+            var lr = SeedLogRegTrainer.Train(table, split.Train, options.Seed);
+            model = new ExportedModel(null, lr, 2);
+            hyper = new Dictionary<string, string>(StringComparer.Ordinal) { ["trainer"] = "ml.net lbfgs logistic regression", ["l2"] = "1", ["class_weight"] = "balanced" };
+            kind = "logistic-regression";
+            payload = lr.ToJson();
+        }
+        else
+        {
+            if (options.TimeBudget is { } budget)
+            {
+                int rounds = LightGbmTrainer.RoundsWithin(table, split.Train, settings, options.Seed, budget);
+                log.Info($"time budget {budget.TotalSeconds:F0} s: {rounds} of {settings.Iterations} rounds fit");
+                settings = settings with { Iterations = rounds };
+            }
+
+            log.Info(string.Create(c, $"fitting LightGBM {(table.Classes.Count == 2 ? "binary" : "multiclass")} on {table.Features.Count} features, {table.Classes.Count} classes: {settings.Iterations} rounds, {settings.Leaves} leaves, learning rate {settings.LearningRate}, lambda_l2 {settings.L2}, min_data_in_leaf {settings.MinDataInLeaf}, imbalance {settings.ToDictionary()["imbalance"]}"));
+            var (gbdt, transformer, trainedRows) = LightGbmTrainer.Train(table, split.Train, settings, options.Seed, cancellationToken);
+            if (parent is not null)
+            {
+                gbdt = parent.Append(gbdt);
+            }
+
+            model = new ExportedModel(gbdt, null, table.Classes.Count);
+            if (parent is null)
+            {
+                diff = CompareWithMlNet(transformer, model, table, split.Test.Count > 0 ? split.Test : split.Train);
+                log.Info(string.Create(c, $"exported model vs ML.NET on {split.Test.Count:N0} test rows: max |Δp| = {diff:E2}"));
+            }
+
+            hyper = settings.ToDictionary();
+            hyper["trainer"] = "ml.net lightgbm";
+            hyper["objective"] = table.Classes.Count == 2 ? "binary" : "multiclass";
+            hyper["seed"] = options.Seed.ToString(c);
+            kind = "lightgbm";
+            payload = Encoding.UTF8.GetBytes(gbdt.ToLightGbmText());
+        }
+
+        var fitTime = watch.Elapsed;
+        log.Info(string.Create(c, $"fitted in {fitTime.TotalSeconds:F1} s"));
+        int benign = IndexOf(table.Classes, LabelTaxonomy.Benign);
+        var test = Score(model, table, split.Test, benign, options.Threshold);
+        log.Info(string.Create(c, $"test split: accuracy {test.Accuracy:F4}, macro-F1 {test.MacroF1:F4}, BENIGN false-positive rate {Pct(test.BenignFalsePositiveRate)}, attack recall {Pct(test.AttackRecall)}"));
+        var importance = Importance(model, table);
+        var trainCounts = table.ClassCounts(split.Train);
+        var manifest = new ModelManifest
+        {
+            StakeoutVersion = typeof(TrainingRun).Assembly.GetName().Version?.ToString(3) ?? "0.0.0",
+            CreatedUtc = time.GetUtcNow(),
+            ModelKind = kind,
+            Features = [.. (model.Logistic?.Features ?? [.. table.Features]).Select(f => new ManifestFeature(f, FeatureSchema.Features[f].Name))],
+            NonFinite = NonFiniteMapping.Name,
+            LabelLevel = TrainingTable.Name(table.Level),
+            Classes = table.Classes,
+            BenignClass = LabelTaxonomy.Benign,
+            Threshold = options.Threshold,
+            ThresholdSource = "default",
+            Training = new ManifestTrainingData
+            {
+                Files = [.. table.Files.Select(f => new ManifestDataFile(f.Path, f.RowsRead, f.Sha256))],
+                RowsRead = table.RowsRead,
+                DuplicatesRemoved = table.DuplicatesRemoved,
+                TrainRows = split.Train.Count,
+                TestRows = split.Test.Count,
+                Split = split.ModeName,
+                TestFraction = split.TestFraction,
+                Seed = split.Seed,
+                ClassCounts = table.Classes.Select((n, i) => (n, i)).ToDictionary(t => t.n, t => trainCounts[t.i], StringComparer.Ordinal),
+            },
+            Metrics = test.ToDictionary(),
+            Hyperparameters = hyper,
+            FeatureImportance = importance,
+            Lineage = lineage,
+        };
+        return new TrainResult
+        {
+            Artifact = ModelArtifact.Create(manifest, payload),
+            Table = table,
+            Split = split,
+            Test = test,
+            Report = BuildReport(table, split, test, importance, options, kind),
+            FitTime = fitTime,
+            ExportMaxAbsDiff = diff,
+            Model = model,
+        };
+    }
+
+    private void LogData(TrainingTable table)
+    {
+        log.Info($"label level: {TrainingTable.Name(table.Level)}; classes: {string.Join(", ", table.Classes.Zip(table.ClassCounts(), (n, k) => $"{n} {k}"))}");
+        log.Info($"features: {table.Features.Count} used" + (table.MissingFeatures.Count > 0 ? $"; left out because some file lacks them: {string.Join(", ", table.MissingFeatures)}" : ""));
+        if (table.ConstantFeatures.Count > 0)
+        {
+            log.Info($"constant features (one value in every row, no use to a model): {string.Join(", ", table.ConstantFeatures)}");
+        }
+
+        foreach (var (label, count) in table.UnknownLabels)
+        {
+            log.Info($"label '{label}' is not in the CIC-IDS2017 taxonomy; kept as its own class ({count} rows)");
+        }
+    }
+
+    internal static ClassificationMetrics Score(ExportedModel model, TrainingTable table, IReadOnlyList<int> rows, int benign, double threshold)
+    {
+        int k = model.Classes;
+        var probabilities = new double[rows.Count * k];
+        var truth = new int[rows.Count];
+        Parallel.For(0, rows.Count, i =>
+        {
+            model.Predict(table.Row(rows[i]), probabilities.AsSpan(i * k, k));
+            truth[i] = table.Label(rows[i]);
+        });
+        return ClassificationMetrics.Compute(table.Classes, truth, probabilities, benign, threshold);
+    }
+
+    /// <summary>Largest probability difference between ML.NET's own predictions and the exported trees on <paramref name="rows"/>.</summary>
+    internal static double CompareWithMlNet(ITransformer transformer, ExportedModel model, TrainingTable table, IReadOnlyList<int> rows)
+    {
+        var ml = MlNetProbabilities(transformer, table, rows);
+        int k = model.Classes;
+        double max = 0;
+        var p = new double[k];
+        for (int i = 0; i < rows.Count; i++)
+        {
+            model.Predict(table.Row(rows[i]), p);
+            for (int j = 0; j < k; j++)
+            {
+                max = Math.Max(max, Math.Abs(p[j] - ml[(i * k) + j]));
+            }
+        }
+
+        return max;
+    }
+
+    /// <summary>ML.NET's probabilities (batch Transform) for <paramref name="rows"/>, row-major.</summary>
+    internal static float[] MlNetProbabilities(ITransformer transformer, TrainingTable table, IReadOnlyList<int> rows)
+    {
+        bool binary = table.Classes.Count == 2;
+        var scored = transformer.Transform(new TableDataView(table, rows, table.Features, booleanLabel: binary));
+        int k = table.Classes.Count;
+        var result = new float[rows.Count * k];
+        var column = scored.Schema[binary ? "Probability" : "Score"];
+        using var cursor = scored.GetRowCursor([column]);
+        int i = 0;
+        if (binary)
+        {
+            var getter = cursor.GetGetter<float>(column);
+            float p = 0;
+            while (cursor.MoveNext())
+            {
+                getter(ref p);
+                result[i * 2] = 1 - p;
+                result[(i * 2) + 1] = p;
+                i++;
+            }
+        }
+        else
+        {
+            var getter = cursor.GetGetter<VBuffer<float>>(column);
+            VBuffer<float> v = default;
+            while (cursor.MoveNext())
+            {
+                getter(ref v);
+                v.GetValues().CopyTo(result.AsSpan(i * k, k));
+                i++;
+            }
+        }
+
+        return result;
+    }
+
+    private static Dictionary<string, double> Importance(ExportedModel model, TrainingTable table)
+    {
+        var result = new Dictionary<string, double>(StringComparer.Ordinal);
+        if (model.Gbdt is { } g)
+        {
+            var gain = g.GainImportance();
+            foreach (int j in Enumerable.Range(0, gain.Length).OrderByDescending(j => gain[j]))
+            {
+                result[FeatureSchema.Features[g.Features[j]].Name] = Math.Round(gain[j], 4);
+            }
+        }
+        else if (model.Logistic is { } lr)
+        {
+            foreach (int j in Enumerable.Range(0, lr.Weights.Length).OrderByDescending(j => Math.Abs(lr.Weights[j])))
+            {
+                result[FeatureSchema.Features[lr.Features[j]].Name] = Math.Round(Math.Abs(lr.Weights[j]), 6);
+            }
+        }
+
+        _ = table;
+        return result;
+    }
+
+    private static string BuildReport(TrainingTable table, DataSplit split, ClassificationMetrics test, Dictionary<string, double> importance, TrainOptions options, string kind)
+    {
+        var c = CultureInfo.InvariantCulture;
+        var sb = new StringBuilder();
+        sb.Append(c, $"Classification report: {kind} model, {TrainingTable.Name(table.Level)} labels, held-out test split\n");
+        sb.Append(c, $"data: {table.RowsRead:N0} rows read, {table.DuplicatesRemoved:N0} exact duplicates removed before the split, {table.Count:N0} rows\n");
+        sb.Append(c, $"split: {split.ModeName}, test fraction {split.TestFraction}, seed {split.Seed}: {split.Train.Count:N0} train / {split.Test.Count:N0} test rows\n");
+        sb.Append(c, $"threshold: attack score >= {options.Threshold}\n\n");
+        sb.Append(test.ToText());
+        double total = importance.Values.Sum();
+        sb.Append("\nfeature importance (gain share, top 20):\n");
+        foreach (var (name, gain) in importance.Take(20))
+        {
+            sb.Append(c, $"  {name,-32}{(total > 0 ? gain / total : 0),8:P2}\n");
+        }
+
+        sb.Append(table.ConstantFeatures.Count == 0
+            ? "\nconstant features: none\n"
+            : $"\nconstant features ({table.ConstantFeatures.Count}, no use to a model): {string.Join(", ", table.ConstantFeatures)}\n");
+        if (table.MissingFeatures.Count > 0)
+        {
+            sb.Append(c, $"features left out because some training file lacks them: {string.Join(", ", table.MissingFeatures)}\n");
+        }
+
+        return sb.ToString();
+    }
+
+    private static int IndexOf(IReadOnlyList<string> list, string value)
+    {
+        for (int i = 0; i < list.Count; i++)
+        {
+            if (list[i] == value)
+            {
+                return i;
+            }
+        }
+
+        return -1;
+    }
+
+    private static string Pct(double v) => double.IsNaN(v) ? "n/a" : v.ToString("P3", CultureInfo.InvariantCulture);
+}

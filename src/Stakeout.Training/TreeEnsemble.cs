@@ -1,0 +1,293 @@
+using System.Globalization;
+using System.Text;
+using Stakeout.Core;
+
+namespace Stakeout.Training;
+
+/// <summary>
+/// One regression tree as LightGBM writes it: internal nodes 0..L-2 with a split on model input
+/// <see cref="SplitFeature"/>, value &lt;= <see cref="Threshold"/> going left; a child index &lt; 0 is leaf ~index.
+/// </summary>
+internal sealed record GbdtTree(int[] SplitFeature, double[] SplitGain, double[] Threshold, int[] Left, int[] Right, double[] LeafValue)
+{
+    public int Leaves => LeafValue.Length;
+
+    /// <summary>The leaf row <paramref name="inputs"/> reaches.</summary>
+    public int LeafOf(ReadOnlySpan<float> inputs)
+    {
+        if (Left.Length == 0)
+        {
+            return 0;
+        }
+
+        int node = 0;
+        while (true)
+        {
+            int next = inputs[SplitFeature[node]] <= Threshold[node] ? Left[node] : Right[node];
+            if (next < 0)
+            {
+                return ~next;
+            }
+
+            node = next;
+        }
+    }
+}
+
+/// <summary>
+/// A boosted tree ensemble in LightGBM's layout (tree t belongs to class t % TreesPerIteration), with the node covers
+/// (rows reaching each node) TreeSHAP needs. Writes LightGBM's text model format ("version=v4") and scores rows by a plain
+/// walk, which is the reference the exporter is tested against.
+/// </summary>
+internal sealed class GbdtModel
+{
+    public GbdtModel(IReadOnlyList<GbdtTree> trees, int treesPerIteration, bool binary, double sigmoid, IReadOnlyList<int> features, float[] featureMin, float[] featureMax)
+    {
+        Trees = trees;
+        TreesPerIteration = treesPerIteration;
+        Binary = binary;
+        Sigmoid = sigmoid;
+        Features = features;
+        FeatureMin = featureMin;
+        FeatureMax = featureMax;
+        LeafCounts = [.. trees.Select(t => new long[t.Leaves])];
+        InternalCounts = [.. trees.Select(t => new long[t.Left.Length])];
+    }
+
+    public IReadOnlyList<GbdtTree> Trees { get; }
+
+    public int TreesPerIteration { get; }
+
+    public bool Binary { get; }
+
+    public double Sigmoid { get; }
+
+    /// <summary>Canonical feature index of each model input.</summary>
+    public IReadOnlyList<int> Features { get; }
+
+    public float[] FeatureMin { get; }
+
+    public float[] FeatureMax { get; }
+
+    public long[][] LeafCounts { get; }
+
+    public long[][] InternalCounts { get; }
+
+    public int Iterations => Trees.Count / TreesPerIteration;
+
+    /// <summary>The trees' own rows back to a model: this model followed by <paramref name="more"/> (continued training).</summary>
+    public GbdtModel Append(GbdtModel more)
+    {
+        if (more.TreesPerIteration != TreesPerIteration || !more.Features.SequenceEqual(Features))
+        {
+            throw new InvalidOperationException("only a model with the same classes and features can be appended.");
+        }
+
+        var min = FeatureMin.Zip(more.FeatureMin, Math.Min).ToArray();
+        var max = FeatureMax.Zip(more.FeatureMax, Math.Max).ToArray();
+        return new GbdtModel([.. Trees, .. more.Trees], TreesPerIteration, Binary, Sigmoid, Features, min, max);
+    }
+
+    /// <summary>
+    /// Routes <paramref name="rows"/> (model inputs, <see cref="Features"/>.Count per row) through every tree and records
+    /// how many reach each node. Internal node n's count is the sum of its children's.
+    /// </summary>
+    public void CountCovers(float[] rows, int rowCount)
+    {
+        int width = Features.Count;
+        Parallel.For(0, Trees.Count, t =>
+        {
+            var tree = Trees[t];
+            var leafCounts = LeafCounts[t];
+            Array.Clear(leafCounts);
+            for (int r = 0; r < rowCount; r++)
+            {
+                leafCounts[tree.LeafOf(rows.AsSpan(r * width, width))]++;
+            }
+
+            if (tree.Left.Length > 0)
+            {
+                Sum(tree, 0, leafCounts, InternalCounts[t]);
+            }
+        });
+    }
+
+    private static long Sum(GbdtTree tree, int node, long[] leaves, long[] internals)
+    {
+        long left = tree.Left[node] < 0 ? leaves[~tree.Left[node]] : Sum(tree, tree.Left[node], leaves, internals);
+        long right = tree.Right[node] < 0 ? leaves[~tree.Right[node]] : Sum(tree, tree.Right[node], leaves, internals);
+        internals[node] = left + right;
+        return left + right;
+    }
+
+    /// <summary>Raw scores (one per class, or one for binary) of model inputs <paramref name="inputs"/>, from the first <paramref name="iterations"/> iterations.</summary>
+    public void Raw(ReadOnlySpan<float> inputs, Span<double> raw, int iterations = int.MaxValue)
+    {
+        raw.Clear();
+        int trees = (int)Math.Min(Trees.Count, (long)iterations * TreesPerIteration);
+        for (int t = 0; t < trees; t++)
+        {
+            raw[t % TreesPerIteration] += Trees[t].LeafValue[Trees[t].LeafOf(inputs)];
+        }
+    }
+
+    /// <summary>
+    /// Mean log-loss on <paramref name="labels"/> after each boosting round (softmax for multiclass, sigmoid for binary,
+    /// where class 1 is the positive class): how training went, round by round.
+    /// </summary>
+    public double[] LossByIteration(float[] rows, int[] labels)
+    {
+        int width = Features.Count, k = TreesPerIteration, n = labels.Length;
+        var raw = new double[n * k];
+        var losses = new double[Iterations];
+        var p = new double[Binary ? 2 : k];
+        for (int it = 0; it < Iterations; it++)
+        {
+            for (int c = 0; c < k; c++)
+            {
+                var tree = Trees[(it * k) + c];
+                for (int r = 0; r < n; r++)
+                {
+                    raw[(r * k) + c] += tree.LeafValue[tree.LeafOf(rows.AsSpan(r * width, width))];
+                }
+            }
+
+            double sum = 0;
+            for (int r = 0; r < n; r++)
+            {
+                Probabilities(raw.AsSpan(r * k, k), p);
+                sum -= Math.Log(Math.Max(p[labels[r]], 1e-15));
+            }
+
+            losses[it] = sum / n;
+        }
+
+        return losses;
+    }
+
+    /// <summary>Class probabilities (softmax, or [1-p, p] for binary) from raw scores.</summary>
+    public void Probabilities(ReadOnlySpan<double> raw, Span<double> probabilities)
+    {
+        if (Binary)
+        {
+            double p = 1 / (1 + Math.Exp(-Sigmoid * raw[0]));
+            probabilities[0] = 1 - p;
+            probabilities[1] = p;
+            return;
+        }
+
+        double max = double.NegativeInfinity;
+        foreach (double r in raw)
+        {
+            max = Math.Max(max, r);
+        }
+
+        double sum = 0;
+        for (int k = 0; k < raw.Length; k++)
+        {
+            probabilities[k] = Math.Exp(raw[k] - max);
+            sum += probabilities[k];
+        }
+
+        for (int k = 0; k < raw.Length; k++)
+        {
+            probabilities[k] /= sum;
+        }
+    }
+
+    /// <summary>Gain importance per model input: the sum of split gains of every split on it.</summary>
+    public double[] GainImportance()
+    {
+        var gain = new double[Features.Count];
+        foreach (var tree in Trees)
+        {
+            for (int n = 0; n < tree.Left.Length; n++)
+            {
+                gain[tree.SplitFeature[n]] += tree.SplitGain[n];
+            }
+        }
+
+        return gain;
+    }
+
+    /// <summary>LightGBM's text model format ("version=v4"); LightGBM feature j is canonical feature <see cref="Features"/>[j].</summary>
+    public string ToLightGbmText()
+    {
+        var c = CultureInfo.InvariantCulture;
+        var sb = new StringBuilder(1 << 16);
+        int numClass = Binary ? 1 : TreesPerIteration;
+        sb.Append("tree\nversion=v4\n");
+        sb.Append(c, $"num_class={numClass}\nnum_tree_per_iteration={TreesPerIteration}\nlabel_index=0\nmax_feature_idx={Features.Count - 1}\n");
+        sb.Append(Binary ? $"objective=binary sigmoid:{Sigmoid.ToString("R", c)}\n" : $"objective=multiclass num_class:{numClass}\n");
+        // LightGBM separates names by spaces, so spaces inside a name become underscores; the manifest keeps the real names.
+        sb.Append("feature_names=").AppendJoin(' ', Features.Select(f => FeatureSchema.Features[f].Name.Replace(' ', '_'))).Append('\n');
+        sb.Append("feature_infos=").AppendJoin(' ', Features.Select((_, j) => FeatureMin[j] == FeatureMax[j] ? "none" : $"[{R(FeatureMin[j])}:{R(FeatureMax[j])}]")).Append('\n');
+        sb.Append('\n');
+        for (int t = 0; t < Trees.Count; t++)
+        {
+            var tree = Trees[t];
+            sb.Append(c, $"Tree={t}\nnum_leaves={tree.Leaves}\nnum_cat=0\n");
+            Line(sb, "split_feature", tree.SplitFeature.Select(v => v.ToString(c)));
+            Line(sb, "split_gain", tree.SplitGain.Select(R));
+            Line(sb, "threshold", tree.Threshold.Select(R));
+            // 2 = default-left with missing type None: LightGBM then turns NaN into 0 before comparing, which is what
+            // "nan-zero-inf-max" does too.
+            Line(sb, "decision_type", tree.Left.Select(_ => "2"));
+            Line(sb, "left_child", tree.Left.Select(v => v.ToString(c)));
+            Line(sb, "right_child", tree.Right.Select(v => v.ToString(c)));
+            Line(sb, "leaf_value", tree.LeafValue.Select(R));
+            Line(sb, "leaf_count", LeafCounts[t].Select(v => v.ToString(c)));
+            Line(sb, "internal_value", InternalValues(t).Select(R));
+            Line(sb, "internal_count", InternalCounts[t].Select(v => v.ToString(c)));
+            sb.Append("shrinkage=1\n\n");
+        }
+
+        sb.Append("end of trees\n\nfeature_importances:\n");
+        var splits = new long[Features.Count];
+        foreach (var tree in Trees)
+        {
+            foreach (int f in tree.SplitFeature)
+            {
+                splits[f]++;
+            }
+        }
+
+        foreach (int j in Enumerable.Range(0, Features.Count).Where(j => splits[j] > 0).OrderByDescending(j => splits[j]))
+        {
+            sb.Append(c, $"{FeatureSchema.Features[Features[j]].Name.Replace(' ', '_')}={splits[j]}\n");
+        }
+
+        sb.Append('\n');
+        return sb.ToString();
+    }
+
+    /// <summary>Each internal node's expected output: the cover-weighted mean of the leaves below it.</summary>
+    private double[] InternalValues(int t)
+    {
+        var tree = Trees[t];
+        var values = new double[tree.Left.Length];
+        if (values.Length > 0)
+        {
+            Fill(0);
+        }
+
+        return values;
+
+        (double Sum, long Count) Fill(int node)
+        {
+            var (ls, lc) = tree.Left[node] < 0 ? Leaf(~tree.Left[node]) : Fill(tree.Left[node]);
+            var (rs, rc) = tree.Right[node] < 0 ? Leaf(~tree.Right[node]) : Fill(tree.Right[node]);
+            long count = lc + rc;
+            values[node] = count > 0 ? (ls + rs) / count : 0;
+            return (ls + rs, count);
+        }
+
+        (double, long) Leaf(int leaf) => (tree.LeafValue[leaf] * LeafCounts[t][leaf], LeafCounts[t][leaf]);
+    }
+
+    private static string R(double v) => v.ToString("R", CultureInfo.InvariantCulture);
+
+    private static string R(float v) => ((double)v).ToString("R", CultureInfo.InvariantCulture);
+
+    private static void Line(StringBuilder sb, string key, IEnumerable<string> values) => sb.Append(key).Append('=').AppendJoin(' ', values).Append('\n');
+}

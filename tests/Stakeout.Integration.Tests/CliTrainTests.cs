@@ -1,0 +1,89 @@
+using System.Net;
+using Stakeout.Models;
+
+namespace Stakeout.Integration.Tests;
+
+/// <summary>`stakeout train` as the prototype's users ran it: Windows-style paths, the same log files.</summary>
+public sealed class CliTrainTests : IDisposable
+{
+    private readonly string _root = Path.Combine(Path.GetTempPath(), "stakeout-train-" + Guid.NewGuid().ToString("N"));
+
+    public CliTrainTests() => Directory.CreateDirectory(_root);
+
+    public void Dispose() => Directory.Delete(_root, recursive: true);
+
+    private string Validation(params string[] files)
+    {
+        string dir = Path.Combine(_root, "validation");
+        Directory.CreateDirectory(dir);
+        foreach (string f in files)
+        {
+            File.Copy(SharedData.Path("cicids2017", f), Path.Combine(dir, f));
+        }
+
+        return dir;
+    }
+
+    [SkippableFact]
+    public void Train_BackslashPathsWithValidation_WritesPrototypeLogsAndRealIps()
+    {
+        string data = Path.GetRelativePath(Environment.CurrentDirectory, SharedData.Path("cicids2017")).Replace('/', '\\');
+        string validation = Validation("trafficlabelling_ddos_1000.csv", "trafficlabelling_friday-ddos_head299.csv");
+        string output = Path.Combine(_root, "logs");
+
+        var (code, _, stderr) = CliInspectTests.Run("train", data, "--validation-dir", validation, "--output-dir", output.Replace('/', '\\'), "--rounds", "10", "--seed", "1");
+
+        Assert.True(code == 0, stderr);
+        string app = File.ReadAllText(Path.Combine(output, "application.log"));
+        Assert.Contains("exact duplicates removed", app, StringComparison.Ordinal);
+        Assert.Contains("exact duplicates removed", stderr, StringComparison.Ordinal);
+        string report = File.ReadAllText(Path.Combine(output, "classification_report.log"));
+        Assert.Contains("confusion matrix", report, StringComparison.Ordinal);
+        Assert.Contains("feature importance", report, StringComparison.Ordinal);
+        Assert.Contains("rows scored: 1,299", File.ReadAllText(Path.Combine(output, "validation_report.log")), StringComparison.Ordinal);
+        var ips = File.ReadAllLines(Path.Combine(output, "malicious_ips.log"));
+        Assert.NotEmpty(ips);
+        Assert.All(ips, line => Assert.True(IPAddress.TryParse(line.Split(' ')[0], out _), $"not an address: {line}"));
+        // The DDoS flows of CIC-IDS2017 come from the attacker's NAT address.
+        Assert.StartsWith("172.16.0.1 ", ips[0], StringComparison.Ordinal);
+        var model = ModelArtifact.Load(Path.Combine(output, "model.stakeout"));
+        Assert.Equal("class", model.Manifest.LabelLevel);
+        Assert.Equal(7, model.Manifest.Training.Files.Count);
+    }
+
+    [SkippableFact]
+    public void Train_ValidationWithoutIpColumns_SaysSoInsteadOfInventingAddresses()
+    {
+        string validation = Validation("mlcve_ddos-benign_10rows.csv");
+        string output = Path.Combine(_root, "logs");
+
+        var (code, _, stderr) = CliInspectTests.Run("train", SharedData.Path("cicids2017"), "--validation-dir", validation, "--output-dir", output, "--rounds", "5", "--model-out", Path.Combine(_root, "m.stakeout"));
+
+        Assert.True(code == 0, stderr);
+        string ips = File.ReadAllText(Path.Combine(output, "malicious_ips.log"));
+        Assert.Contains("no IP columns", ips, StringComparison.Ordinal);
+        Assert.True(File.Exists(Path.Combine(_root, "m.stakeout")));
+    }
+
+    [SkippableFact]
+    public void Train_SeedLogReg_WritesALogisticRegressionArtifact()
+    {
+        string output = Path.Combine(_root, "logs");
+
+        var (code, _, stderr) = CliInspectTests.Run("train", SharedData.Path("cicids2017"), "--model", "seed-logreg", "--output-dir", output);
+
+        Assert.True(code == 0, stderr);
+        var model = ModelArtifact.Load(Path.Combine(output, "model.stakeout"));
+        Assert.Equal("logistic-regression", model.Manifest.ModelKind);
+        Assert.Equal(["BENIGN", "ATTACK"], model.Manifest.Classes);
+    }
+
+    [Fact]
+    public void Train_UnknownLabelLevel_FailsNamingTheOption()
+    {
+        var (code, _, stderr) = CliInspectTests.Run("train", "x.csv", "--labels", "species");
+
+        Assert.Equal(1, code);
+        Assert.Contains("species", stderr, StringComparison.Ordinal);
+    }
+}
