@@ -18,7 +18,27 @@ public sealed class MonitorEndToEndTests : IDisposable
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
     [SkippableFact]
-    public async Task MonitorFedByReplay_SameAlertsAsDetect_AndFlowsBalance()
+    public async Task MonitorFedByReplay_TinyModel_SameAlertsAsDetectAndFlowsBalance()
+    {
+        _ = SharedData.Path("cicids2017");
+        string model = Path.Combine(_dir, "model.stakeout");
+        TinyModel.Save(model);
+        await AssertMonitorMatchesDetect(model);
+    }
+
+    [SkippableFact]
+    public async Task MonitorFedByReplay_ModelTrainedByStakeout_SameAlertsAsDetectAndFlowsBalance()
+    {
+        // A real model, trained here by `stakeout train` on the shared data (20 rounds keep the test short).
+        string model = Path.Combine(_dir, "trained.stakeout");
+        var train = CliInspectTests.Run(
+            "train", SharedData.Path("cicids2017-families"), SharedData.Path("cicids2017"), "--labels", "family", "--seed", "1",
+            "--rounds", "20", "--output-dir", Path.Combine(_dir, "train"), "--model-out", model);
+        Assert.True(train.Code == 0, train.Stderr + train.Stdout);
+        await AssertMonitorMatchesDetect(model);
+    }
+
+    private async Task AssertMonitorMatchesDetect(string model)
     {
         string[] files =
         [
@@ -27,11 +47,10 @@ public sealed class MonitorEndToEndTests : IDisposable
             SharedData.Path("cicids2017", "trafficlabelling_webattack-xss_652.csv"),
         ];
         const long rows = 1000 + 299 + 652;
-        string model = Path.Combine(_dir, "model.stakeout");
-        TinyModel.Save(model);
         int port = FreePort();
-        string monitorOut = Path.Combine(_dir, "monitor");
-        string detectOut = Path.Combine(_dir, "detect");
+        string name = Path.GetFileNameWithoutExtension(model);
+        string monitorOut = Path.Combine(_dir, name + "-monitor");
+        string detectOut = Path.Combine(_dir, name + "-detect");
 
         var (monitor, monitorErr) = Start(
             "monitor", "--model", model, "--source", $"tcp://127.0.0.1:{port}", "--max-flows", rows.ToString(System.Globalization.CultureInfo.InvariantCulture),
