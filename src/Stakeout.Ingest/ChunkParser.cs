@@ -218,7 +218,13 @@ internal sealed class ChunkParser
 
     private bool ProcessField(int column, ReadOnlySpan<byte> field, long line, Span<float> features)
     {
-        switch (_map.Kinds[column])
+        ColumnKind kind = _map.Kinds[column];
+        if (!_options.ReadIdentity && kind is ColumnKind.FlowId or ColumnKind.SourceIp or ColumnKind.DestinationIp or ColumnKind.SourcePort or ColumnKind.Protocol or ColumnKind.Timestamp)
+        {
+            return true;
+        }
+
+        switch (kind)
         {
             case ColumnKind.Feature:
                 return ParseFeature(column, field, line, features);

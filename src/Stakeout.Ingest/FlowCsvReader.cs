@@ -223,7 +223,7 @@ public sealed class FlowRead
     private (FlowBatch, ChunkTally) ParseChunk(Chunk chunk, HeaderMap map, string file, int sourceIndex)
     {
         var tally = new ChunkTally();
-        var batch = new FlowBatch((int)Math.Max(1, chunk.LineCount), map.HasIdentity || map.HasFlowId) { SourceIndex = sourceIndex };
+        var batch = new FlowBatch((int)Math.Max(1, chunk.LineCount), _options.ReadIdentity && (map.HasIdentity || map.HasFlowId)) { SourceIndex = sourceIndex };
         try
         {
             if (chunk.LongLine)
