@@ -212,11 +212,6 @@ internal static class DetectCommands
         }
 
         using var reloader = new ModelReloader(pipeline, modelPath, () => ModelLoader.Load(modelPath, options, policy.LoadOptions(parse)), settings.Watch, logger);
-        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, ctx =>
-        {
-            ctx.Cancel = true;
-            stop.Cancel();
-        });
         using var sighup = OperatingSystem.IsWindows() ? null : PosixSignalRegistration.Create(PosixSignal.SIGHUP, ctx =>
         {
             ctx.Cancel = true;

@@ -14,4 +14,6 @@ root.Subcommands.Add(DataCommands.Create());
 foreach (var command in ModelCommands.Create()) { root.Subcommands.Add(command); }
 TrainCommands.AddTo(root);
 foreach (var command in DetectCommands.Create()) { root.Subcommands.Add(command); }
-return await root.Parse(args).InvokeAsync().ConfigureAwait(false);
+// Ctrl-C/SIGTERM cancel the command's token; `monitor` then drains in-flight flows and its sinks (up to 10 s), which
+// System.CommandLine's default 2 s grace would cut short.
+return await root.Parse(args).InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = TimeSpan.FromSeconds(30) }).ConfigureAwait(false);
