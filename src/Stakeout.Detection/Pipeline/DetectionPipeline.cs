@@ -350,7 +350,7 @@ public sealed class DetectionPipeline
                     continue;
                 }
 
-                BatchLatency.RecordSince(start, _time.GetTimestamp());
+                BatchLatency.Record(_time.GetElapsedTime(start));
                 Counters.AddScored(batch.Count);
                 Counters.AddBatch();
                 await output.WriteAsync(batch).ConfigureAwait(false);
@@ -377,7 +377,7 @@ public sealed class DetectionPipeline
             if (immediate)
             {
                 // Folded alerts wait for their window by design; latency is measured on alerts for the flow just seen.
-                AlertLatency.RecordSince(candidate.Received, _time.GetTimestamp());
+                AlertLatency.Record(_time.GetElapsedTime(candidate.Received));
             }
 
             Counters.AddEmitted(1);

@@ -1,5 +1,3 @@
-using System.Diagnostics;
-
 namespace Stakeout.Detection;
 
 /// <summary>
@@ -23,10 +21,6 @@ public sealed class LatencyHistogram
 
     /// <summary>Sum of observations in seconds.</summary>
     public double SumSeconds => Volatile.Read(ref _sumMicros) / 1e6;
-
-    /// <summary>Records the time elapsed since <paramref name="startTimestamp"/> (a <see cref="Stopwatch"/> timestamp).</summary>
-    public void RecordSince(long startTimestamp, long nowTimestamp) =>
-        Record(Stopwatch.GetElapsedTime(startTimestamp, nowTimestamp));
 
     /// <summary>Records one latency.</summary>
     public void Record(TimeSpan latency)
