@@ -7,7 +7,7 @@ cd "$root"
 
 # System packages the tests need (idempotent: installs only what is missing).
 need=()
-for pkg in ca-certificates; do
+for pkg in ca-certificates bsdutils libpcap-dev; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
 done
 if [ ${#need[@]} -gt 0 ]; then

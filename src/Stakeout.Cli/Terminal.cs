@@ -26,7 +26,13 @@ internal static class Terminal
 
     private static IAnsiConsole CreateErr()
     {
-        var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
+        // Spectre judges interactivity by stdin and stdout, so `inspect --json > report.json` would hide the progress
+        // bar from the person watching stderr; stderr alone decides here.
+        var console = AnsiConsole.Create(new AnsiConsoleSettings
+        {
+            Out = new AnsiConsoleOutput(Console.Error),
+            Interactive = Console.IsErrorRedirected ? InteractionSupport.No : InteractionSupport.Yes,
+        });
         if (Console.IsErrorRedirected)
         {
             // Logged or captured: an error message must stay on one line (grep-able), not wrap at 80 columns.
@@ -38,7 +44,16 @@ internal static class Terminal
 
     public static int Fail(string message)
     {
-        Err.MarkupLine($"[red]error:[/] {Markup.Escape(message)}");
+        if (Console.IsErrorRedirected)
+        {
+            // A log or a pipe: one line, not wrapped at 80 columns, so the file and line it names stay greppable.
+            Console.Error.WriteLine($"error: {message}");
+        }
+        else
+        {
+            Err.MarkupLine($"[red]error:[/] {Markup.Escape(message)}");
+        }
+
         return 1;
     }
 

@@ -14,6 +14,48 @@ internal static class TrainCommands
     {
         root.Subcommands.Add(CreateTrain());
         root.Subcommands.Add(CreateTune());
+        root.Subcommands.Add(CreateCalibrate());
+    }
+
+    private static Command CreateCalibrate()
+    {
+        var model = new Option<string>("--model") { Description = "The model artifact to calibrate.", Required = true };
+        var data = new Argument<string[]>("BENIGN_DATA") { Description = "The site's benign flows (files or directories); attack-labelled rows are left out.", Arity = ArgumentArity.OneOrMore };
+        var maxFpr = new Option<double>("--max-fpr") { Description = "Largest share of this benign traffic allowed to alert.", DefaultValueFactory = _ => 0.001 };
+        var modelOut = new Option<string?>("--model-out") { Description = "Where to write the calibrated model (default: replace --model)." };
+        var signKey = new Option<string?>("--sign-key") { Description = "Sign the calibrated artifact with this Ed25519 private key." };
+        var calibrate = new Command(
+            "calibrate",
+            """
+            Set a model's alert threshold from a site's own benign traffic: the threshold becomes the attack score that at
+            most --max-fpr of these flows reach. The manifest records how (threshold_source) and the parent (lineage).
+
+            Examples:
+              stakeout calibrate --model logs/model.stakeout site-benign/ --max-fpr 0.001
+              stakeout calibrate --model model.stakeout monday.csv --max-fpr 0.0005 --model-out model-site.stakeout
+            """)
+        {
+            model, data, maxFpr, modelOut, signKey,
+        };
+        calibrate.SetAction(parse =>
+        {
+            try
+            {
+                string path = TrainOptionSet.PortablePath(parse.GetValue(model)!);
+                var result = Calibration.Run(ModelArtifact.Load(path), [.. parse.GetValue(data)!.Select(TrainOptionSet.PortablePath)], parse.GetValue(maxFpr), TimeProvider.System);
+                string output = parse.GetValue(modelOut) is { } o ? TrainOptionSet.PortablePath(o) : path;
+                using var signer = parse.GetValue(signKey) is { } k ? ModelSigningKey.LoadPrivateKey(TrainOptionSet.PortablePath(k)) : null;
+                var saved = result.Artifact.Save(output, signer);
+                Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"threshold {result.PreviousThreshold} -> {result.Threshold:R} ({result.BenignRows:N0} benign flows, {result.FalsePositiveRate:P3} alert); wrote {output} (sha256 {saved.Sha256})"));
+                return 0;
+            }
+            catch (Exception ex) when (ex is FlowDataException or TrainingDataException or ArgumentException or ArtifactException or IOException or InvalidDataException)
+            {
+                return Terminal.Fail(ex.Message);
+            }
+        });
+        return calibrate;
     }
 
     private static Command CreateTune()
@@ -74,16 +116,24 @@ internal static class TrainCommands
               stakeout train data/ --validation-dir data/validation --output-dir logs --threshold 0.7
               stakeout train data\train.csv --model seed-logreg
               stakeout train data/ --split by-file --save-split split/ --exclude-features Init_Win_bytes_forward,Init_Win_bytes_backward
+              stakeout train --from logs/model.stakeout site-flows/ --rounds 50 --model-out model-site.stakeout
             """);
 
+        var from = new Option<string?>("--from") { Description = "Fine-tune this stored LightGBM model on the new data (same features, level and classes; --rounds more rounds)." };
+        var allowNew = new Option<bool>("--allow-new-classes") { Description = "With --from: let the new data add classes instead of failing." };
         set.AddTo(train);
+        train.Options.Add(from);
+        train.Options.Add(allowNew);
         train.SetAction(parse =>
         {
             string dir = TrainOptionSet.PortablePath(parse.GetValue(set.OutputDir)!);
             try
             {
                 var options = set.Build(parse);
-                return Run(options, dir, parse.GetValue(set.ModelOut), parse.GetValue(set.ValidationDir), parse.GetValue(set.SignKey), "train", (run, progress) => (run.Execute(options, progress), ""));
+                string? parent = parse.GetValue(from) is { } f ? TrainOptionSet.PortablePath(f) : null;
+                bool allow = parse.GetValue(allowNew);
+                return Run(options, dir, parse.GetValue(set.ModelOut), parse.GetValue(set.ValidationDir), parse.GetValue(set.SignKey), "train", (run, progress) =>
+                    (parent is null ? run.Execute(options, progress) : run.FineTune(parent, options, allow, progress), ""));
             }
             catch (ArgumentException ex)
             {
@@ -207,7 +257,7 @@ internal sealed class TrainOptionSet
 
     public Option<double> L2 { get; } = new("--lambda-l2") { Description = "LightGBM lambda_l2.", DefaultValueFactory = _ => new LightGbmSettings().L2 };
 
-    public Option<string> Imbalance { get; } = new("--imbalance") { Description = "class-weights (sqrt-balanced, default), balanced-weights, balanced-sampling or none.", DefaultValueFactory = _ => "class-weights" };
+    public Option<string> Imbalance { get; } = new("--imbalance") { Description = "balanced-weights (default: N / (K × n_class)), class-weights (square root of that), balanced-sampling or none.", DefaultValueFactory = _ => "balanced-weights" };
 
     public void AddTo(Command command)
     {
@@ -262,8 +312,9 @@ return new TrainOptions
                 {
                     "class-weights" => ImbalanceHandling.ClassWeights,
                     "balanced-sampling" => ImbalanceHandling.BalancedSampling,
+                    "balanced-weights" => ImbalanceHandling.BalancedWeights,
                     "none" => ImbalanceHandling.None,
-                    var other => throw new ArgumentException($"--imbalance '{other}' is not one of class-weights, balanced-sampling, none."),
+                    var other => throw new ArgumentException($"--imbalance '{other}' is not one of balanced-weights, class-weights, balanced-sampling, none."),
                 },
             },
             Seed = parse.GetValue(Seed),

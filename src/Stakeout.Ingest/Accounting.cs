@@ -25,12 +25,10 @@ public enum RejectReason
     [JsonStringEnumMemberName("unbalanced_quote")] UnbalancedQuote,
 }
 
-/// <summary>Why a row that could be read was not used. Serialised in snake_case.</summary>
+/// <summary>Why a row that could be read was not used. Serialised in snake_case. (Empty lines are not rows: see the quirk "blank_lines".)</summary>
 [JsonConverter(typeof(JsonStringEnumConverter<DropReason>))]
 public enum DropReason
 {
-    /// <summary>An empty line.</summary>
-    [JsonStringEnumMemberName("blank_line")] BlankLine,
     /// <summary>A non-finite feature under <see cref="NonFinitePolicy.Drop"/>.</summary>
     [JsonStringEnumMemberName("non_finite")] NonFinite,
     /// <summary>An exact repeat of an earlier row under <see cref="DuplicatePolicy.Drop"/>.</summary>
@@ -97,7 +95,7 @@ public sealed class FileReport
     /// <summary>The coarsest label level seen in this file (class, family or binary), or null without labels.</summary>
     [JsonPropertyName("label_level")] public LabelLevel? LabelLevel { get; internal set; }
 
-    /// <summary>Data lines read (blank lines included).</summary>
+    /// <summary>Non-empty data lines read (empty lines are not rows; they are counted as the quirk "blank_lines").</summary>
     [JsonPropertyName("rows_read")] public long RowsRead { get; internal set; }
 
     /// <summary>Rows handed out in batches.</summary>

@@ -11,6 +11,10 @@ namespace Stakeout.Ingest;
 internal sealed class ChunkParser
 {
     private const byte Comma = (byte)',';
+
+    // Datasets have a handful of labels; a file with thousands (a wrong column taken as the label) must not turn the
+    // linear cache into a quadratic scan, so only the first few are cached and the rest are resolved each time.
+    private const int LabelCacheSize = 64;
     private readonly HeaderMap _map;
     private readonly FlowReaderOptions _options;
     private readonly LabelVocabulary _labels;
@@ -66,18 +70,20 @@ internal sealed class ChunkParser
     /// <summary>Parses one line (without its '\n') into the next row of <paramref name="batch"/>, or counts why not.</summary>
     public void ParseLine(ReadOnlySpan<byte> text, long line, FlowBatch batch)
     {
-        _tally.RowsRead++;
         if (!text.IsEmpty && text[^1] == (byte)'\r')
         {
             text = text[..^1];
             _tally.CrLines++;
         }
 
+        // An empty line is not a row (the issue: rows read = non-empty data lines); it is only counted as a quirk.
         if (text.IsEmpty || text.IndexOfAnyExcept((byte)' ', (byte)'\t') < 0)
         {
             _tally.BlankLines++;
             return;
         }
+
+        _tally.RowsRead++;
 
         if (text.Length > _options.MaxLineBytes)
         {
@@ -159,7 +165,8 @@ internal sealed class ChunkParser
             if (kinds[c] == ColumnKind.Feature)
             {
                 int start = pos;
-                if (FastFloat.TryParsePrefix(text, ref pos, out float v) && (pos == text.Length || text[pos] == Comma))
+                // A value that overflows float (1e39) takes the slow path, where the non-finite policy sees it.
+                if (FastFloat.TryParsePrefix(text, ref pos, out float v) && (pos == text.Length || text[pos] == Comma) && float.IsFinite(v))
                 {
                     features[featureIndex[c]] = v;
                     continue;
@@ -336,7 +343,11 @@ internal sealed class ChunkParser
         var definition = LabelTaxonomy.Resolve(text);
         int newId = _labels.GetOrAdd(definition);
         string? unknownName = definition.Known ? null : definition.Name;
-        _labelCache.Add((t.ToArray(), newId, unknownName));
+        if (_labelCache.Count < LabelCacheSize)
+        {
+            _labelCache.Add((t.ToArray(), newId, unknownName));
+        }
+
         _labelId = newId;
         CountLabel(t, unknownName);
         if (_tally.CoarsestLevel is null || definition.Level > _tally.CoarsestLevel)
@@ -467,7 +478,8 @@ internal sealed class ChunkParser
     {
         _tally.RowsRejected++;
         _tally.RejectCounts[(int)reason]++;
-        if (_tally.Rejects.Count < _options.MaxRejectDetails)
+        // Strict mode reports the first reject in full even when no details are kept (MaxRejectDetails = 0).
+        if (_tally.Rejects.Count < _options.MaxRejectDetails || (_options.Strict && _tally.Rejects.Count == 0))
         {
             _tally.Rejects.Add(new RejectedRow(_file, line, field, reason, detail));
         }

@@ -109,7 +109,7 @@ public sealed class FlowRead
                 var inFlight = new Queue<Task<(FlowBatch Batch, ChunkTally Tally)>>();
                 int parallelism = _options.EffectiveParallelism;
                 var next = first;
-                while (next is not null || chunker.TryNext(out var c) && (next = c) is not null)
+                while (next is not null || TryNextChunk(chunker, file, out var c) && (next = c) is not null)
                 {
                     cancellationToken.ThrowIfCancellationRequested();
                     var chunk = next.Value;
@@ -220,6 +220,25 @@ public sealed class FlowRead
         }
     }
 
+    /// <summary>
+    /// The next chunk of the file. A file found unreadable part way (a cut gzip, a corrupt zip entry) ends here with its
+    /// error recorded when <see cref="FlowReaderOptions.SkipBadFiles"/> is on; the rows before stay read and accounted.
+    /// </summary>
+    private bool TryNextChunk(LineChunker chunker, FileReport file, out Chunk chunk)
+    {
+        try
+        {
+            return chunker.TryNext(out chunk);
+        }
+        catch (FlowDataException ex) when (_options.SkipBadFiles)
+        {
+            file.Error = ex.Message;
+            Report.AddQuirk("unreadable_file", 1);
+            chunk = default;
+            return false;
+        }
+    }
+
     private (FlowBatch, ChunkTally) ParseChunk(Chunk chunk, HeaderMap map, string file, int sourceIndex)
     {
         var tally = new ChunkTally();
@@ -255,7 +274,7 @@ public sealed class FlowRead
         }
 
         long duplicates = _seen is null ? 0 : Deduplicate(batch);
-        long dropped = tally.BlankLines + tally.NonFiniteDrops + (_options.Duplicates == DuplicatePolicy.Drop ? duplicates : 0);
+        long dropped = tally.NonFiniteDrops + (_options.Duplicates == DuplicatePolicy.Drop ? duplicates : 0);
 
         file.RowsRead += tally.RowsRead;
         file.RowsRejected += tally.RowsRejected;
@@ -271,7 +290,6 @@ public sealed class FlowRead
         Report.RowsDropped += dropped;
         Report.RowsUsed += batch.Count;
         Report.Duplicates += duplicates;
-        AddDrop(DropReason.BlankLine, tally.BlankLines);
         AddDrop(DropReason.NonFinite, tally.NonFiniteDrops);
         AddDrop(DropReason.Duplicate, _options.Duplicates == DuplicatePolicy.Drop ? duplicates : 0);
         for (int r = 0; r < tally.RejectCounts.Length; r++)
@@ -315,7 +333,9 @@ public sealed class FlowRead
 
     private void CountClasses(FlowBatch batch)
     {
-        Span<long> counts = stackalloc long[Math.Max(1, Report.Labels.Count)];
+        // A read may meet any number of labels (unknown ones are kept as classes): the stack holds only a small vocabulary.
+        int labels = Math.Max(1, Report.Labels.Count);
+        Span<long> counts = labels <= 256 ? stackalloc long[labels] : new long[labels];
         for (int r = 0; r < batch.Count; r++)
         {
             int id = batch.LabelIds[r];

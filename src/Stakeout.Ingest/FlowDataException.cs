@@ -16,6 +16,16 @@ public sealed class FlowDataException : Exception
         Reason = reason;
     }
 
+    /// <summary>Creates the exception with the error that caused it (a decompression failure, for instance).</summary>
+    public FlowDataException(string file, long line, string? field, string reason, Exception? innerException)
+        : base(Format(file, line, field, reason), innerException)
+    {
+        File = file;
+        Line = line;
+        Field = field;
+        Reason = reason;
+    }
+
     /// <summary>The file (or archive entry) at fault.</summary>
     public string File { get; }
 

@@ -32,11 +32,23 @@ public sealed record FlowInput(string DisplayName, string Path, InputKind Kind, 
         {
             case InputKind.Gzip:
                 position = () => file.Position;
-                return new GZipStream(file, CompressionMode.Decompress, leaveOpen: false);
+                return new CheckedGzipStream(file, DisplayName);
             case InputKind.ZipEntry:
-                var archive = new ZipArchive(file, ZipArchiveMode.Read, leaveOpen: false);
-                var entry = archive.GetEntry(EntryName!) ?? throw new FlowDataException(DisplayName, 0, null, "the zip entry has disappeared");
-                var counting = new CountingStream(entry.Open(), archive);
+                ZipArchive archive;
+                Stream entryStream;
+                try
+                {
+                    archive = new ZipArchive(file, ZipArchiveMode.Read, leaveOpen: false);
+                    var entry = archive.GetEntry(EntryName!) ?? throw new FlowDataException(DisplayName, 0, null, "the zip entry has disappeared");
+                    entryStream = entry.Open();
+                }
+                catch (InvalidDataException ex)
+                {
+                    file.Dispose();
+                    throw new FlowDataException(DisplayName, 0, null, $"the zip archive is corrupt: {ex.Message}", ex);
+                }
+
+                var counting = new CountingStream(entryStream, archive, DisplayName);
                 position = () => counting.BytesRead;
                 return counting;
             default:
@@ -45,8 +57,8 @@ public sealed record FlowInput(string DisplayName, string Path, InputKind Kind, 
         }
     }
 
-    /// <summary>Counts bytes read and disposes an owner (the zip archive) with the stream.</summary>
-    private sealed class CountingStream(Stream inner, IDisposable owner) : Stream
+    /// <summary>Counts bytes read and disposes an owner (the zip archive) with the stream; corrupt entry data names the entry.</summary>
+    private sealed class CountingStream(Stream inner, IDisposable owner, string name) : Stream
     {
         public long BytesRead { get; private set; }
 
@@ -66,7 +78,16 @@ public sealed record FlowInput(string DisplayName, string Path, InputKind Kind, 
 
         public override int Read(byte[] buffer, int offset, int count)
         {
-            int n = inner.Read(buffer, offset, count);
+            int n;
+            try
+            {
+                n = inner.Read(buffer, offset, count);
+            }
+            catch (InvalidDataException ex)
+            {
+                throw new FlowDataException(name, 0, null, $"the zip entry's data is corrupt: {ex.Message}", ex);
+            }
+
             BytesRead += n;
             return n;
         }
@@ -91,6 +112,104 @@ public sealed record FlowInput(string DisplayName, string Path, InputKind Kind, 
 
             base.Dispose(disposing);
         }
+    }
+}
+
+/// <summary>
+/// Decompresses gzip and checks the trailer (CRC-32 and length) at the end: .NET's <see cref="GZipStream"/> ends quietly
+/// where a file was cut, so half a download would otherwise read as a whole file. Failures name the file.
+/// </summary>
+internal sealed class CheckedGzipStream : Stream
+{
+    private readonly GZipStream _gzip;
+    private readonly string _name;
+    private readonly System.IO.Hashing.Crc32 _crc = new();
+    private readonly uint _expectedCrc;
+    private readonly uint _expectedLength;
+    private long _length;
+    private bool _checked;
+
+    public CheckedGzipStream(FileStream file, string name)
+    {
+        _name = name;
+        if (file.Length < 18)
+        {
+            file.Dispose();
+            throw new FlowDataException(name, 0, null, $"the gzip file is truncated: {file.Length} bytes is shorter than a gzip header and trailer.");
+        }
+
+        Span<byte> trailer = stackalloc byte[8];
+        RandomAccess.Read(file.SafeFileHandle, trailer, file.Length - 8);
+        _expectedCrc = System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(trailer);
+        _expectedLength = System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(trailer[4..]);
+        _gzip = new GZipStream(file, CompressionMode.Decompress, leaveOpen: false);
+    }
+
+    public override bool CanRead => true;
+
+    public override bool CanSeek => false;
+
+    public override bool CanWrite => false;
+
+    public override long Length => throw new NotSupportedException();
+
+    public override long Position
+    {
+        get => _length;
+        set => throw new NotSupportedException();
+    }
+
+    public override int Read(byte[] buffer, int offset, int count)
+    {
+        int n;
+        try
+        {
+            n = _gzip.Read(buffer, offset, count);
+        }
+        catch (InvalidDataException ex)
+        {
+            throw new FlowDataException(_name, 0, null, $"the gzip data is corrupt: {ex.Message}", ex);
+        }
+
+        if (n > 0)
+        {
+            _crc.Append(buffer.AsSpan(offset, n));
+            _length += n;
+        }
+        else if (!_checked && count > 0)
+        {
+            _checked = true;
+            uint crc = _crc.GetCurrentHashAsUInt32();
+            if (crc != _expectedCrc || (uint)_length != _expectedLength)
+            {
+                throw new FlowDataException(
+                    _name, 0, null,
+                    $"the gzip data is truncated or corrupt: {_length} bytes decompressed do not match the CRC-32 and length at the end of the file " +
+                    "(a multi-member gzip, such as bgzip output, cannot be checked: decompress it first).");
+            }
+        }
+
+        return n;
+    }
+
+    public override void Flush()
+    {
+    }
+
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+    public override void SetLength(long value) => throw new NotSupportedException();
+
+    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            _gzip.Dispose();
+        }
+
+        base.Dispose(disposing);
     }
 }
 
@@ -173,15 +292,22 @@ internal static class FlowInputs
         }
         else if (n == 4 && magic[0] == (byte)'P' && magic[1] == (byte)'K' && magic[2] == 3 && magic[3] == 4)
         {
-            using var archive = ZipFile.OpenRead(path);
             int before = inputs.Count;
-            foreach (var entry in archive.Entries)
+            try
             {
-                if (entry.FullName.EndsWith(".csv", StringComparison.OrdinalIgnoreCase))
+                using var archive = ZipFile.OpenRead(path);
+                foreach (var entry in archive.Entries)
                 {
-                    inputs.Add(new FlowInput($"{path}!{entry.FullName}", path, InputKind.ZipEntry, entry.FullName, entry.Length));
-                    quirk("zip_entry", 1);
+                    if (entry.FullName.EndsWith(".csv", StringComparison.OrdinalIgnoreCase))
+                    {
+                        inputs.Add(new FlowInput($"{path}!{entry.FullName}", path, InputKind.ZipEntry, entry.FullName, entry.Length));
+                        quirk("zip_entry", 1);
+                    }
                 }
+            }
+            catch (InvalidDataException ex)
+            {
+                throw new FlowDataException(path, 0, null, $"not a readable zip archive: {ex.Message}", ex);
             }
 
             if (inputs.Count == before)

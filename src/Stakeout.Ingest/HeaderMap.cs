@@ -69,6 +69,12 @@ internal sealed class HeaderMap
             throw new FlowDataException(file, 1, null, "not a flow CSV: the header holds NUL bytes (a binary or UTF-16 file?). Flow CSVs are UTF-8 or ASCII text.");
         }
 
+        if (header.IndexOf((byte)'\r') >= 0)
+        {
+            // Classic Mac line ends: the whole file would otherwise be one header line and read as zero rows.
+            throw new FlowDataException(file, 1, null, "the header holds a carriage return: the file's lines end in CR alone (classic Mac); save it with LF or CRLF line ends.");
+        }
+
         string text = Encoding.UTF8.GetString(header);
         if (!text.Contains(',', StringComparison.Ordinal))
         {

@@ -15,7 +15,7 @@ public sealed class ReadReport
     /// <summary>One entry per file (or archive entry), in read order.</summary>
     [JsonPropertyName("files")] public IReadOnlyList<FileReport> Files => FileList;
 
-    /// <summary>Data lines read.</summary>
+    /// <summary>Non-empty data lines read (empty lines are not rows; they are counted as the quirk "blank_lines").</summary>
     [JsonPropertyName("rows_read")] public long RowsRead { get; internal set; }
 
     /// <summary>Rows handed out.</summary>

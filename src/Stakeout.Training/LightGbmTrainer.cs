@@ -35,7 +35,7 @@ public sealed record LightGbmSettings
     public int Leaves { get; init; } = 31;
 
     /// <summary>LightGBM min_data_in_leaf.</summary>
-    public int MinDataInLeaf { get; init; } = 5;
+    public int MinDataInLeaf { get; init; } = 20;
 
     /// <summary>LightGBM lambda_l2: without it boosting diverged on the rare classes of this data.</summary>
     public double L2 { get; init; } = 1.0;
@@ -44,7 +44,7 @@ public sealed record LightGbmSettings
     public int MaxBin { get; init; } = 255;
 
     /// <summary>Class imbalance handling.</summary>
-    public ImbalanceHandling Imbalance { get; init; } = ImbalanceHandling.ClassWeights;
+    public ImbalanceHandling Imbalance { get; init; } = ImbalanceHandling.BalancedWeights;
 
     /// <summary>Threads; 0 means one per processor.</summary>
     public int Threads { get; init; }

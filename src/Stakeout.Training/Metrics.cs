@@ -125,6 +125,11 @@ public sealed record ClassificationMetrics(
     {
         var c = CultureInfo.InvariantCulture;
         var sb = new StringBuilder();
+        if (Rows == 0)
+        {
+            return "no rows to score.\n";
+        }
+
         int width = Math.Max(12, Classes.Max(n => n.Length) + 2);
         sb.Append("".PadRight(width)).Append(c, $"{"precision",10}{"recall",10}{"f1-score",10}{"support",10}\n\n");
         foreach (var p in PerClass)

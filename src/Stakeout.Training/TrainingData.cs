@@ -24,6 +24,12 @@ public sealed record TrainingDataOptions
 
     /// <summary>When not null, the model must use exactly these canonical features (fine-tuning keeps the schema).</summary>
     public IReadOnlyList<int>? RequiredFeatures { get; init; }
+
+    /// <summary>When not null, the class list and its order are fixed (fine-tuning keeps them); a class not in it is an error unless <see cref="AllowNewClasses"/>.</summary>
+    public IReadOnlyList<string>? Classes { get; init; }
+
+    /// <summary>With <see cref="Classes"/>: classes the data adds are appended instead of refused.</summary>
+    public bool AllowNewClasses { get; init; }
 }
 
 /// <summary>What a file contributed: its path, rows read and its SHA-256.</summary>
@@ -205,6 +211,16 @@ public sealed class TrainingTable
         }
 
         var classes = OrderClasses(names.Distinct(StringComparer.Ordinal), level);
+        if (options.Classes is { } fixedClasses)
+        {
+            var added = classes.Where(n => !fixedClasses.Contains(n)).ToList();
+            if (added.Count > 0 && !options.AllowNewClasses)
+            {
+                throw new TrainingDataException($"the new data has classes the model does not know: {string.Join(", ", added)}; pass --allow-new-classes to add them.");
+            }
+
+            classes = [.. fixedClasses, .. added];
+        }
         var classIndex = classes.Select((c, i) => (c, i)).ToDictionary(t => t.c, t => t.i, StringComparer.Ordinal);
         var labels = new int[blocks.Count][];
         for (int b = 0; b < blocks.Count; b++)
@@ -240,7 +256,7 @@ public sealed class TrainingTable
             UnknownLabels = unknown,
             Report = report,
         };
-        if (table.Classes.Count < 2)
+        if (table.Classes.Count < 2 || options.Classes is null && table.ClassCounts().Count(n => n > 0) < 2)
         {
             throw new TrainingDataException($"the data holds one class only ({table.Classes[0]}); a classifier needs at least two.");
         }

@@ -174,6 +174,68 @@ public sealed class TrainingRun(ITrainingLog log, TimeProvider time)
         return (result, trials);
     }
 
+    /// <summary>
+    /// Continues a stored LightGBM model on new labelled data: the schema (features, label level) and the class list are
+    /// kept (a new class is an error unless <paramref name="allowNewClasses"/>), the new data is split as usual, and
+    /// <c>options.LightGbm.Iterations</c> new rounds are boosted on the training part starting from the stored model's raw
+    /// scores (LightGBM's init_score), then appended to its trees. The lineage records the parent.
+    /// </summary>
+    public TrainResult FineTune(string parentPath, TrainOptions options, bool allowNewClasses, IProgress<ReadProgress>? readProgress = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var parent = ModelArtifact.Load(parentPath);
+        var pm = parent.Manifest;
+        if (pm.ModelKind != "lightgbm")
+        {
+            throw new TrainingDataException($"{parentPath}: only LightGBM models can be fine-tuned; this one is '{pm.ModelKind}'.");
+        }
+
+        var features = pm.Features.Select(f => f.Index).ToArray();
+        var (table, split) = Prepare(options with
+        {
+            Model = ModelChoice.LightGbm,
+            Data = options.Data with { Level = TrainingTable.ParseLevel(pm.LabelLevel), RequiredFeatures = features, Classes = pm.Classes, AllowNewClasses = allowNewClasses },
+        }, readProgress, cancellationToken);
+        var gbdt = GbdtModel.Parse(Encoding.UTF8.GetString(parent.Payload.Span), features);
+        for (int added = pm.Classes.Count; added < table.Classes.Count; added++)
+        {
+            log.Info($"new class '{table.Classes[added]}' added to the model (its score starts at 0 in the stored rounds)");
+            gbdt = gbdt.WithExtraClass();
+        }
+
+        var settings = options.LightGbm;
+        var (rows, weights) = LightGbmTrainer.Balance(table, split.Train, settings.Imbalance, options.Seed);
+        int width = features.Length, k = gbdt.TreesPerIteration, n = rows.Count;
+        var inputs = new float[n * width];
+        var labels = new float[n];
+        var rowWeights = new float[n];
+        var init = new double[n * k];
+        var gather = new TableDataView(table, rows, features);
+        var raw = new double[k];
+        for (int i = 0; i < n; i++)
+        {
+            var span = inputs.AsSpan(i * width, width);
+            gather.Gather(rows[i], span);
+            int label = table.Label(rows[i]);
+            labels[i] = label;
+            rowWeights[i] = weights?[label] ?? 1f;
+            gbdt.Raw(span, raw);
+            for (int c = 0; c < k; c++)
+            {
+                init[(c * n) + i] = raw[c];
+            }
+        }
+
+        log.Info(string.Create(CultureInfo.InvariantCulture, $"fine-tuning {parentPath} ({gbdt.Iterations} rounds) with {settings.Iterations} more rounds on {n:N0} rows, from its raw scores"));
+        string text = NativeLightGbm.Continue(inputs, width, labels, rowWeights, init, table.Classes.Count, settings, options.Seed, gbdt.Sigmoid);
+        var more = GbdtModel.Parse(text, features);
+        more.CountCovers(inputs, n);
+        var combined = gbdt.Append(more);
+        string note = string.Create(CultureInfo.InvariantCulture, $"fine-tuned with {more.Iterations} rounds on {table.Files.Count} files, {split.Train.Count:N0} training rows");
+        var lineage = pm.Lineage.Append(new ManifestLineage(parent.Sha256 ?? "", pm.CreatedUtc, note)).ToList();
+        return Fit(table, split, options with { Model = ModelChoice.LightGbm, TimeBudget = null }, combined, lineage, cancellationToken);
+    }
+
     private (TrainingTable Table, DataSplit Split) Prepare(TrainOptions options, IProgress<ReadProgress>? readProgress, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -203,7 +265,7 @@ public sealed class TrainingRun(ITrainingLog log, TimeProvider time)
         return (table, split);
     }
 
-    internal TrainResult Fit(TrainingTable table, DataSplit split, TrainOptions options, GbdtModel? parent, IReadOnlyList<ManifestLineage> lineage, CancellationToken cancellationToken)
+    internal TrainResult Fit(TrainingTable table, DataSplit split, TrainOptions options, GbdtModel? prebuilt, IReadOnlyList<ManifestLineage> lineage, CancellationToken cancellationToken)
     {
         var c = CultureInfo.InvariantCulture;
         var settings = options.LightGbm;
@@ -224,7 +286,7 @@ public sealed class TrainingRun(ITrainingLog log, TimeProvider time)
         }
         else
         {
-            if (options.TimeBudget is { } budget)
+            if (options.TimeBudget is { } budget && prebuilt is null)
             {
                 int rounds = LightGbmTrainer.RoundsWithin(table, split.Train, settings, options.Seed, budget);
                 log.Info($"time budget {budget.TotalSeconds:F0} s: {rounds} of {settings.Iterations} rounds fit");
@@ -232,17 +294,18 @@ public sealed class TrainingRun(ITrainingLog log, TimeProvider time)
             }
 
             log.Info(string.Create(c, $"fitting LightGBM {(table.Classes.Count == 2 ? "binary" : "multiclass")} on {table.Features.Count} features, {table.Classes.Count} classes: {settings.Iterations} rounds, {settings.Leaves} leaves, learning rate {settings.LearningRate}, lambda_l2 {settings.L2}, min_data_in_leaf {settings.MinDataInLeaf}, imbalance {settings.ToDictionary()["imbalance"]}"));
-            var (gbdt, transformer, trainedRows) = LightGbmTrainer.Train(table, split.Train, settings, options.Seed, cancellationToken);
-            if (parent is not null)
+            GbdtModel gbdt;
+            if (prebuilt is null)
             {
-                gbdt = parent.Append(gbdt);
-            }
-
-            model = new ExportedModel(gbdt, null, table.Classes.Count);
-            if (parent is null)
-            {
+                (gbdt, var transformer, _) = LightGbmTrainer.Train(table, split.Train, settings, options.Seed, cancellationToken);
+                model = new ExportedModel(gbdt, null, table.Classes.Count);
                 diff = CompareWithMlNet(transformer, model, table, split.Test.Count > 0 ? split.Test : split.Train);
                 log.Info(string.Create(c, $"exported model vs ML.NET on {split.Test.Count:N0} test rows: max |Δp| = {diff:E2}"));
+            }
+            else
+            {
+                gbdt = prebuilt;
+                model = new ExportedModel(gbdt, null, table.Classes.Count);
             }
 
             hyper = settings.ToDictionary();

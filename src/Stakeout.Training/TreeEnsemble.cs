@@ -75,7 +75,7 @@ internal sealed class GbdtModel
 
     public int Iterations => Trees.Count / TreesPerIteration;
 
-    /// <summary>The trees' own rows back to a model: this model followed by <paramref name="more"/> (continued training).</summary>
+    /// <summary>This model followed by <paramref name="more"/>'s rounds (continued training); every tree keeps its covers.</summary>
     public GbdtModel Append(GbdtModel more)
     {
         if (more.TreesPerIteration != TreesPerIteration || !more.Features.SequenceEqual(Features))
@@ -85,32 +85,187 @@ internal sealed class GbdtModel
 
         var min = FeatureMin.Zip(more.FeatureMin, Math.Min).ToArray();
         var max = FeatureMax.Zip(more.FeatureMax, Math.Max).ToArray();
-        return new GbdtModel([.. Trees, .. more.Trees], TreesPerIteration, Binary, Sigmoid, Features, min, max);
+        var joined = new GbdtModel([.. Trees, .. more.Trees], TreesPerIteration, Binary, Sigmoid, Features, min, max);
+        for (int t = 0; t < joined.Trees.Count; t++)
+        {
+            var (leaves, internals) = t < Trees.Count ? (LeafCounts[t], InternalCounts[t]) : (more.LeafCounts[t - Trees.Count], more.InternalCounts[t - Trees.Count]);
+            leaves.CopyTo(joined.LeafCounts[t], 0);
+            internals.CopyTo(joined.InternalCounts[t], 0);
+        }
+
+        return joined;
+    }
+
+    /// <summary>
+    /// This model with a class added: every round gains a tree that outputs 0 for the new class (its raw score starts at
+    /// 0, as if it had never been seen), placed last in each round.
+    /// </summary>
+    public GbdtModel WithExtraClass()
+    {
+        if (Binary)
+        {
+            throw new InvalidOperationException("a binary model cannot gain a class; retrain at class or family level.");
+        }
+
+        int k = TreesPerIteration;
+        var trees = new List<GbdtTree>();
+        var leafCounts = new List<long[]>();
+        var internalCounts = new List<long[]>();
+        for (int it = 0; it < Iterations; it++)
+        {
+            for (int c = 0; c < k; c++)
+            {
+                trees.Add(Trees[(it * k) + c]);
+                leafCounts.Add(LeafCounts[(it * k) + c]);
+                internalCounts.Add(InternalCounts[(it * k) + c]);
+            }
+
+            trees.Add(new GbdtTree([], [], [], [], [], [0]));
+            leafCounts.Add([LeafCounts[it * k].Sum()]);
+            internalCounts.Add([]);
+        }
+
+        var model = new GbdtModel(trees, k + 1, false, Sigmoid, Features, FeatureMin, FeatureMax);
+        for (int t = 0; t < trees.Count; t++)
+        {
+            leafCounts[t].CopyTo(model.LeafCounts[t], 0);
+            internalCounts[t].CopyTo(model.InternalCounts[t], 0);
+        }
+
+        return model;
+    }
+
+    /// <summary>
+    /// Reads LightGBM's text model format (as <see cref="ToLightGbmText"/> or LightGBM itself writes it). Model input j
+    /// is canonical feature <paramref name="features"/>[j]. Categorical splits and linear trees are refused.
+    /// </summary>
+    public static GbdtModel Parse(string text, IReadOnlyList<int> features)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        var header = new Dictionary<string, string>(StringComparer.Ordinal);
+        var blocks = new List<Dictionary<string, string>>();
+        Dictionary<string, string>? current = null;
+        foreach (string raw in text.Split('\n'))
+        {
+            string line = raw.TrimEnd('\r');
+            if (line.StartsWith("end of trees", StringComparison.Ordinal))
+            {
+                break;
+            }
+
+            int eq = line.IndexOf('=', StringComparison.Ordinal);
+            if (eq < 0)
+            {
+                continue;
+            }
+
+            string key = line[..eq], value = line[(eq + 1)..];
+            if (key == "Tree")
+            {
+                current = new Dictionary<string, string>(StringComparer.Ordinal);
+                blocks.Add(current);
+            }
+            else
+            {
+                (current ?? header)[key] = value;
+            }
+        }
+
+        string objective = Get(header, "objective", "header");
+        bool binary = objective.StartsWith("binary", StringComparison.Ordinal);
+        double sigmoid = 1;
+        if (binary && objective.IndexOf("sigmoid:", StringComparison.Ordinal) is int at && at >= 0)
+        {
+            sigmoid = double.Parse(objective[(at + 8)..].Split(' ')[0], CultureInfo.InvariantCulture);
+        }
+
+        int perIteration = int.Parse(Get(header, "num_tree_per_iteration", "header"), CultureInfo.InvariantCulture);
+        var trees = new List<GbdtTree>();
+        var covers = new List<(long[] Leaves, long[] Internals)>();
+        for (int t = 0; t < blocks.Count; t++)
+        {
+            var b = blocks[t];
+            string where = $"Tree={t}";
+            if (b.TryGetValue("num_cat", out var cat) && cat != "0" || b.TryGetValue("is_linear", out var linear) && linear != "0")
+            {
+                throw new InvalidDataException($"{where}: categorical splits and linear trees are not supported.");
+            }
+
+            var leaves = Doubles(Get(b, "leaf_value", where));
+            if (leaves.Length == 1)
+            {
+                trees.Add(new GbdtTree([], [], [], [], [], leaves));
+            }
+            else
+            {
+                trees.Add(new GbdtTree(
+                    Ints(Get(b, "split_feature", where)), Doubles(Get(b, "split_gain", where)), Doubles(Get(b, "threshold", where)),
+                    Ints(Get(b, "left_child", where)), Ints(Get(b, "right_child", where)), leaves));
+            }
+
+            covers.Add((Longs(b.GetValueOrDefault("leaf_count", "")), Longs(b.GetValueOrDefault("internal_count", ""))));
+        }
+
+        var infos = header.GetValueOrDefault("feature_infos", "").Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        var min = new float[features.Count];
+        var max = new float[features.Count];
+        for (int j = 0; j < features.Count && j < infos.Length; j++)
+        {
+            if (infos[j].StartsWith('[') && infos[j].Split(':') is [var lo, var hi])
+            {
+                min[j] = float.Parse(lo[1..], CultureInfo.InvariantCulture);
+                max[j] = float.Parse(hi[..^1], CultureInfo.InvariantCulture);
+            }
+        }
+
+        var model = new GbdtModel(trees, perIteration, binary, sigmoid, features, min, max);
+        for (int t = 0; t < trees.Count; t++)
+        {
+            if (covers[t].Leaves.Length == model.LeafCounts[t].Length)
+            {
+                covers[t].Leaves.CopyTo(model.LeafCounts[t], 0);
+            }
+
+            if (covers[t].Internals.Length == model.InternalCounts[t].Length)
+            {
+                covers[t].Internals.CopyTo(model.InternalCounts[t], 0);
+            }
+        }
+
+        return model;
+
+        static string Get(Dictionary<string, string> d, string key, string where) =>
+            d.TryGetValue(key, out var v) ? v : throw new InvalidDataException($"LightGBM model text: {where} has no '{key}'.");
+        static double[] Doubles(string s) => [.. s.Split(' ', StringSplitOptions.RemoveEmptyEntries).Select(v => double.Parse(v, CultureInfo.InvariantCulture))];
+        static int[] Ints(string s) => [.. s.Split(' ', StringSplitOptions.RemoveEmptyEntries).Select(v => int.Parse(v, CultureInfo.InvariantCulture))];
+        static long[] Longs(string s) => [.. s.Split(' ', StringSplitOptions.RemoveEmptyEntries).Select(v => long.Parse(v, CultureInfo.InvariantCulture))];
+    }
+
+    /// <summary>Covers of the trees from <paramref name="firstTree"/> on, counted on <paramref name="rows"/> (the rest keep theirs).</summary>
+    public void CountCoversFrom(int firstTree, float[] rows, int rowCount)
+    {
+        int width = Features.Count;
+        Parallel.For(firstTree, Trees.Count, t =>
+        {
+            var tree = Trees[t];
+            Array.Clear(LeafCounts[t]);
+            for (int r = 0; r < rowCount; r++)
+            {
+                LeafCounts[t][tree.LeafOf(rows.AsSpan(r * width, width))]++;
+            }
+
+            if (tree.Left.Length > 0)
+            {
+                Sum(tree, 0, LeafCounts[t], InternalCounts[t]);
+            }
+        });
     }
 
     /// <summary>
     /// Routes <paramref name="rows"/> (model inputs, <see cref="Features"/>.Count per row) through every tree and records
     /// how many reach each node. Internal node n's count is the sum of its children's.
     /// </summary>
-    public void CountCovers(float[] rows, int rowCount)
-    {
-        int width = Features.Count;
-        Parallel.For(0, Trees.Count, t =>
-        {
-            var tree = Trees[t];
-            var leafCounts = LeafCounts[t];
-            Array.Clear(leafCounts);
-            for (int r = 0; r < rowCount; r++)
-            {
-                leafCounts[tree.LeafOf(rows.AsSpan(r * width, width))]++;
-            }
-
-            if (tree.Left.Length > 0)
-            {
-                Sum(tree, 0, leafCounts, InternalCounts[t]);
-            }
-        });
-    }
+    public void CountCovers(float[] rows, int rowCount) => CountCoversFrom(0, rows, rowCount);
 
     private static long Sum(GbdtTree tree, int node, long[] leaves, long[] internals)
     {

@@ -15,10 +15,11 @@ public sealed class DependencyRulesTests
         ["Stakeout.Core"] = [],
         ["Stakeout.Ingest"] = ["Stakeout.Core"],
         ["Stakeout.Models"] = ["Stakeout.Core"], // all the detection runtime needs: no training code, no ML.NET
+        ["Stakeout.FlowMeter"] = ["Stakeout.Core"], // packets to flows; libpcap stays inside it
         // Loads artifacts, never trains: a model reaches detection only as a file. FlowMeter joins when pcap sources land.
         ["Stakeout.Detection"] = ["Stakeout.Core", "Stakeout.Ingest", "Stakeout.Models", "Stakeout.FlowMeter"],
         ["Stakeout.Training"] = ["Stakeout.Core", "Stakeout.Ingest", "Stakeout.Models"], // ML.NET stays inside
-        ["stakeout"] = ["Stakeout.Core", "Stakeout.Ingest", "Stakeout.Models", "Stakeout.Training", "Stakeout.Detection"], // the CLI composes everything
+        ["stakeout"] = ["Stakeout.Core", "Stakeout.Ingest", "Stakeout.Models", "Stakeout.Training", "Stakeout.FlowMeter", "Stakeout.Detection"], // the CLI composes everything
     };
 
     /// <summary>Third-party packages each project may reference: they stay at the edge that needs them.</summary>
@@ -27,6 +28,7 @@ public sealed class DependencyRulesTests
         ["Stakeout.Core"] = [],
         ["Stakeout.Ingest"] = ["System.IO.Hashing"],
         ["Stakeout.Models"] = ["NSec.Cryptography"],
+        ["Stakeout.FlowMeter"] = ["SharpPcap"],
         ["Stakeout.Detection"] = ["Microsoft.Extensions.Logging.Abstractions", "System.IO.Hashing"],
         ["Stakeout.Training"] = ["Microsoft.ML", "Microsoft.ML.LightGbm"],
         ["Stakeout.Cli"] = ["System.CommandLine", "Spectre.Console", "Microsoft.Extensions.Logging.Abstractions"],
@@ -73,6 +75,7 @@ public sealed class DependencyRulesTests
     [InlineData("Stakeout.Core")]
     [InlineData("Stakeout.Ingest")]
     [InlineData("Stakeout.Models")]
+    [InlineData("Stakeout.FlowMeter")]
     [InlineData("Stakeout.Detection")]
     [InlineData("Stakeout.Training")]
     [InlineData("Stakeout.Cli")]

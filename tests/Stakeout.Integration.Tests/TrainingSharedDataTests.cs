@@ -1,4 +1,6 @@
 using Stakeout.Core;
+using Stakeout.Ingest;
+using Stakeout.Models;
 using Stakeout.Training;
 
 namespace Stakeout.Integration.Tests;
@@ -68,5 +70,41 @@ public sealed class TrainingSharedDataTests
 
         Assert.Equal(18491, table.Count);
         Assert.InRange(max, 0, 1e-5);
+
+        // The runtime's fast scorer on the same rows as read from disk (Infinity and NaN included: it maps them itself).
+        var manifest = new ModelManifest
+        {
+            ModelKind = "lightgbm",
+            Features = [.. table.Features.Select(f => new ManifestFeature(f, FeatureSchema.Features[f].Name))],
+            LabelLevel = "family",
+            Classes = table.Classes,
+            NonFinite = NonFiniteMapping.Name,
+        };
+        var scorer = ModelArtifact.Create(manifest, System.Text.Encoding.UTF8.GetBytes(model.ToLightGbmText())).CreateScorer();
+        var read = new FlowCsvReader().Open([SharedData.Path("cicids2017-families"), SharedData.Path("cicids2017")]);
+        int row = 0;
+        double scorerMax = 0;
+        long nonFinite = 0;
+        foreach (var batch in read.ReadBatches())
+        {
+            var features = batch.Features.AsSpan(0, batch.Count * FeatureSchema.Count);
+            foreach (float v in features)
+            {
+                nonFinite += float.IsFinite(v) ? 0 : 1;
+            }
+
+            var probabilities = new float[batch.Count * k];
+            scorer.Score(features, probabilities);
+            for (int i = 0; i < batch.Count * k; i++)
+            {
+                scorerMax = Math.Max(scorerMax, Math.Abs(probabilities[i] - ml[(row * k) + i]));
+            }
+
+            row += batch.Count;
+        }
+
+        Assert.Equal(table.Count, row);
+        Assert.True(nonFinite > 0, "the shared data should hold Infinity/NaN cells");
+        Assert.InRange(scorerMax, 0, 1e-5);
     }
 }

@@ -123,6 +123,39 @@ public sealed class TreeEnsembleScorerTests
         }
     }
 
+    [Theory]
+    [InlineData(NonFiniteMapping.Missing)]
+    [InlineData(NonFiniteMapping.NanZeroInfMax)]
+    public void Score_ModelWithoutMissingTypes_SingleComparisonPathEqualsGeneralRule(string policy)
+    {
+        // No node has a missing type, so Score takes the one-comparison loop; RawScore always takes the general rule.
+        var random = new Random(77);
+        string text = RandomTrees.LightGbmText(random, trees: 30, classes: 3, features: 4, maxLeaves: 15, withMissingTypes: false);
+        var scorer = (TreeEnsembleScorer)LightGbm(text, [1, 2, 3, 4], ThreeClasses, policy);
+        var raw = new double[3];
+
+        for (int i = 0; i < 500; i++)
+        {
+            float[] row = Row((1, Pick(random)), (2, Pick(random)), (3, Pick(random)), (4, Pick(random)));
+            float[] p = Probabilities(scorer, row);
+            scorer.RawScore(row, raw);
+            double sum = raw.Sum(Math.Exp);
+            for (int c = 0; c < 3; c++)
+            {
+                Assert.Equal((float)(Math.Exp(raw[c]) / sum), p[c], 6);
+            }
+        }
+
+        static float Pick(Random r) => r.Next(8) switch
+        {
+            0 => float.NaN,
+            1 => float.PositiveInfinity,
+            2 => float.NegativeInfinity,
+            3 => 0f,
+            _ => (float)r.NextDouble(),
+        };
+    }
+
     [Fact]
     public void Score_SteadyState_AllocatesNothing()
     {

@@ -36,6 +36,9 @@ internal sealed partial class TreeEnsembleScorer : IFlowScorer
     private readonly double _sigmoid;
     private readonly bool _nanZeroInfMax;
 
+    // True when no node has a missing type: NaN is then simply 0 (mapped once per row) and a split is one comparison.
+    private readonly bool _plain;
+
     private TreeEnsembleScorer(ModelManifest manifest, LightGbmModel model, string source)
     {
         Manifest = manifest;
@@ -108,6 +111,7 @@ internal sealed partial class TreeEnsembleScorer : IFlowScorer
             leafBase += tree.NumLeaves;
         }
 
+        _plain = _nodes.All(n => (n.Flags & CompiledNode.MissingTypeMask) == LightGbmText.MissingNone);
         int maxDepth = _treeDepth.Length == 0 ? 0 : _treeDepth.Max();
         _shapPathCapacity = (maxDepth + 2) * (maxDepth + 3) / 2;
     }
@@ -138,7 +142,15 @@ internal sealed partial class TreeEnsembleScorer : IFlowScorer
         for (int r = 0; r < rows; r++)
         {
             NonFiniteMapping.Prepare(features.Slice(r * FeatureSchema.Count, FeatureSchema.Count), x, _nanZeroInfMax);
-            Margins(x, raw);
+            if (_plain)
+            {
+                PlainMargins(x, raw);
+            }
+            else
+            {
+                Margins(x, raw);
+            }
+
             ToProbabilities(raw, probabilities.Slice(r * k, k));
         }
     }
@@ -175,6 +187,41 @@ internal sealed partial class TreeEnsembleScorer : IFlowScorer
             {
                 // Safe without bounds checks: the compiler (constructor) only emits indices the parser proved in range.
                 node = Next(in Unsafe.Add(ref nodes, node), x);
+            }
+
+            raw[t % perIteration] += Unsafe.Add(ref leaves, ~node);
+        }
+    }
+
+    /// <summary>
+    /// <see cref="Margins"/> for a model without missing types (what the trainer's "nan-zero-inf-max" models are): the
+    /// split is a single comparison. NaN is compared as 0 here as LightGBM does for such nodes.
+    /// </summary>
+    private void PlainMargins(Span<double> x, Span<double> raw)
+    {
+        raw.Clear();
+        if (!_nanZeroInfMax)
+        {
+            foreach (ref double v in x)
+            {
+                v = double.IsNaN(v) ? 0 : v;
+            }
+        }
+
+        ref CompiledNode nodes = ref MemoryMarshal.GetArrayDataReference(_nodes);
+        ref double leaves = ref MemoryMarshal.GetArrayDataReference(_leafValues);
+        ref double values = ref MemoryMarshal.GetReference(x);
+        int[] roots = _roots;
+        int perIteration = _perIteration;
+        for (int t = 0; t < roots.Length; t++)
+        {
+            int node = roots[t];
+            while (node >= 0)
+            {
+                // Unchecked reads are safe: node indices were proven in range when compiling, and every Feature is a
+                // canonical index below FeatureSchema.Count, the length of x.
+                ref readonly CompiledNode n = ref Unsafe.Add(ref nodes, node);
+                node = Unsafe.Add(ref values, n.Feature) <= n.Threshold ? n.Left : n.Right;
             }
 
             raw[t % perIteration] += Unsafe.Add(ref leaves, ~node);

@@ -1,0 +1,419 @@
+using System.Globalization;
+using Stakeout.Core;
+using Stakeout.FlowMeter.Decoding;
+
+namespace Stakeout.FlowMeter.Flows;
+
+/// <summary>
+/// The bidirectional flow table: finds each packet's flow, applies the mode's termination and timeout rules on packet
+/// time, and hands ended flows to an <see cref="IFlowSink"/>. Bounded: when full, the oldest flow is ended and counted.
+/// </summary>
+internal sealed class FlowTable
+{
+    private readonly FlowMeterOptions _options;
+    private readonly IFlowSink _sink;
+    private readonly WeirdCounters _weird;
+    private readonly Dictionary<FlowKey, FlowState> _flows = [];
+    private readonly Stack<FlowState> _free = new();
+    private readonly Queue<(FlowState Flow, long Generation)> _tombstones = new();
+    private readonly double[] _features = new double[FeatureSchema.Count];
+    private readonly bool _cic;
+    private readonly long _flowTimeout;
+    private readonly long _activityTimeout;
+    private readonly long _emitInterval;
+    private FlowState? _head;
+    private FlowState? _tail;
+    private long _nextSweep = long.MinValue;
+    private long _lastPacket = long.MinValue;
+
+    public FlowTable(FlowMeterOptions options, IFlowSink sink, WeirdCounters weird)
+    {
+        _options = options ?? throw new ArgumentNullException(nameof(options));
+        options.Validate();
+        _sink = sink ?? throw new ArgumentNullException(nameof(sink));
+        _weird = weird ?? throw new ArgumentNullException(nameof(weird));
+        _cic = options.Mode == FlowMeterMode.CicFlowMeter;
+        _flowTimeout = (long)options.FlowTimeout.TotalMicroseconds;
+        _activityTimeout = (long)options.ActivityTimeout.TotalMicroseconds;
+        _emitInterval = options.EmitInterval is { } i ? (long)i.TotalMicroseconds : 0;
+    }
+
+    public FlowTableStats Stats { get; } = new();
+
+    public int Count => _flows.Count - _tombstones.Count(t => t.Flow.Expired && t.Flow.Generation == t.Generation);
+
+    public void Add(ref DecodedPacket p)
+    {
+        if (!Admit(ref p))
+        {
+            return;
+        }
+
+        long now = p.TimestampMicros;
+        _lastPacket = now;
+        if (now >= _nextSweep)
+        {
+            Sweep(now);
+            _nextSweep = now + 1_000_000;
+        }
+
+        var key = FlowKey.Of(p.Source, p.SourcePort, p.Destination, p.DestinationPort, p.Protocol);
+        if (!_flows.TryGetValue(key, out FlowState? flow))
+        {
+            Start(key, ref p);
+            return;
+        }
+
+        if (flow.Expired)
+        {
+            // A flow already reported by the packet clock: V4 would have started the new flow from this packet with the
+            // old orientation, and so does CICFlowMeter mode; corrected mode starts it the way the packet goes.
+            Unlink(flow);
+            Restart(flow, ref p, inherit: _cic);
+            return;
+        }
+
+        if (now - flow.FlowStart > _flowTimeout)
+        {
+            End(flow, FlowEndReason.FlowTimeout, remove: false);
+            Unlink(flow);
+            Restart(flow, ref p, inherit: _cic);
+            return;
+        }
+
+        if (_cic)
+        {
+            AddCic(flow, ref p);
+        }
+        else
+        {
+            AddCorrected(flow, ref p);
+        }
+    }
+
+    public void AdvanceClock(long now)
+    {
+        if (now > _lastPacket)
+        {
+            Sweep(now);
+        }
+    }
+
+    /// <summary>Ends every open flow (end of capture), oldest first.</summary>
+    public void Flush()
+    {
+        while (_head is { } flow)
+        {
+            End(flow, FlowEndReason.EndOfCapture, remove: true);
+        }
+
+        _flows.Clear();
+        _tombstones.Clear();
+    }
+
+    /// <summary>Applies the mode's view of which packets are flow input.</summary>
+    private bool Admit(ref DecodedPacket p)
+    {
+        bool tcpOrUdp = p.HasTransport && p.Protocol is 6 or 17;
+        if (_cic)
+        {
+            // jNetPcap gives V4 no TCP/UDP header for ICMP, other protocols or later fragments: V4 still meters the
+            // packet, as protocol 0 with ports, lengths, flags and window all 0.
+            if (!tcpOrUdp)
+            {
+                p.Protocol = 0;
+                p.SourcePort = p.DestinationPort = 0;
+                p.PayloadBytes = p.HeaderBytes = 0;
+                p.TcpFlags = 0;
+                p.TcpWindow = 0;
+            }
+            else
+            {
+                // jNetPcap trims Ethernet padding by the IP length only for untagged frames: behind a VLAN tag the
+                // payload runs to the end of the captured frame, padding and all.
+                if (p.VlanTagged)
+                {
+                    p.PayloadBytes = Math.Max(0, p.CapturedPayloadBytes);
+                }
+
+                if (p.Protocol == 17)
+                {
+                    p.TcpWindow = 0;
+                }
+            }
+
+            return true;
+        }
+
+        if (p.IsLaterFragment)
+        {
+            _weird.Add(WeirdReason.IPFragmentNotReassembled);
+            return false;
+        }
+
+        if (!p.HasTransport)
+        {
+            _weird.Add(WeirdReason.UnsupportedIPProtocol);
+            return false;
+        }
+
+        return true;
+    }
+
+    private void AddCic(FlowState flow, ref DecodedPacket p)
+    {
+        // V4 as released: any FIN ends the flow with that packet, whichever side sent it, and without the active/idle
+        // update the other packets get. RST does not end a flow.
+        if ((p.TcpFlags & FlowState.Fin) != 0)
+        {
+            flow.AddPacketCic(p);
+            End(flow, FlowEndReason.Fin, remove: true);
+            return;
+        }
+
+        flow.UpdateActiveIdleCic(p.TimestampMicros, _activityTimeout);
+        flow.AddPacketCic(p);
+        MaybeInterval(flow, p.TimestampMicros);
+    }
+
+    private void AddCorrected(FlowState flow, ref DecodedPacket p)
+    {
+        bool forward = flow.IsForward(p, byAddressOnly: false);
+        byte flags = p.TcpFlags;
+        if (p.Protocol == 6 && (flags & (FlowState.Syn | FlowState.Ack)) == FlowState.Syn && flow.FinFromForward && flow.FinFromBackward)
+        {
+            // A new connection reusing the ports of one that has closed but was never acknowledged: a new flow.
+            End(flow, FlowEndReason.TcpClosed, remove: false);
+            Unlink(flow);
+            Restart(flow, ref p, inherit: false);
+            return;
+        }
+
+        flow.AddPacketCorrected(p, forward, first: false, _activityTimeout);
+        if (p.Protocol != 6)
+        {
+            MaybeInterval(flow, p.TimestampMicros);
+            return;
+        }
+
+        if ((flags & FlowState.Rst) != 0)
+        {
+            End(flow, FlowEndReason.Rst, remove: true);
+            return;
+        }
+
+        if (flow.TrackClose(p, forward))
+        {
+            End(flow, FlowEndReason.TcpClosed, remove: true);
+            return;
+        }
+
+        MaybeInterval(flow, p.TimestampMicros);
+    }
+
+    private void Start(in FlowKey key, ref DecodedPacket p)
+    {
+        if (_flows.Count >= _options.MaxFlows)
+        {
+            MakeRoom();
+        }
+
+        var flow = _free.Count > 0 ? _free.Pop() : new FlowState();
+        flow.Reset(key, p.Source, p.SourcePort, p.Destination, p.DestinationPort, p.Protocol);
+        _flows[key] = flow;
+        Stats.Started++;
+        Stats.PeakFlows = Math.Max(Stats.PeakFlows, _flows.Count);
+        First(flow, ref p);
+    }
+
+    private void Restart(FlowState flow, ref DecodedPacket p, bool inherit)
+    {
+        var key = flow.Key;
+        if (inherit)
+        {
+            flow.Reset(key, flow.Src, flow.SrcPort, flow.Dst, flow.DstPort, flow.Protocol);
+        }
+        else
+        {
+            flow.Reset(key, p.Source, p.SourcePort, p.Destination, p.DestinationPort, p.Protocol);
+        }
+
+        Stats.Started++;
+        First(flow, ref p);
+    }
+
+    private void First(FlowState flow, ref DecodedPacket p)
+    {
+        if (_cic)
+        {
+            flow.FirstPacketCic(p);
+        }
+        else
+        {
+            flow.AddPacketCorrected(p, flow.IsForward(p, byAddressOnly: false), first: true, _activityTimeout);
+        }
+
+        flow.LastEmit = p.TimestampMicros;
+        Append(flow);
+        if (!_cic && p.Protocol == 6)
+        {
+            if ((p.TcpFlags & FlowState.Rst) != 0)
+            {
+                End(flow, FlowEndReason.Rst, remove: true);
+            }
+            else
+            {
+                flow.TrackClose(p, forward: true);
+            }
+        }
+    }
+
+    /// <summary>Reports flows whose timeout has passed on the packet clock, oldest first.</summary>
+    private void Sweep(long now)
+    {
+        // Tombstones only matter for a conversation that resumes soon after its flow timed out; after one more flow
+        // timeout they are reclaimed, which bounds the memory they hold (see docs/flow-meter.md).
+        while (_tombstones.TryPeek(out var t) && (!t.Flow.Expired || t.Flow.Generation != t.Generation || now - t.Flow.FlowStart > 2 * _flowTimeout))
+        {
+            _tombstones.Dequeue();
+            if (t.Flow.Expired && t.Flow.Generation == t.Generation)
+            {
+                _flows.Remove(t.Flow.Key);
+                t.Flow.Expired = false;
+                t.Flow.Generation++;
+                _free.Push(t.Flow);
+            }
+        }
+
+        while (_head is { } flow && now - flow.FlowStart > _flowTimeout)
+        {
+            if (_cic)
+            {
+                // Keep the key with its orientation so that a later packet of this conversation starts its new flow
+                // the way V4 would (see Add). The tombstone costs one table slot until reused or evicted.
+                Report(flow, FlowEndReason.FlowTimeout);
+                Unlink(flow);
+                flow.Expired = true;
+                _tombstones.Enqueue((flow, flow.Generation));
+            }
+            else
+            {
+                End(flow, FlowEndReason.FlowTimeout, remove: true);
+            }
+        }
+    }
+
+    private void MakeRoom()
+    {
+        while (_tombstones.TryDequeue(out var t))
+        {
+            if (t.Flow.Expired && t.Flow.Generation == t.Generation)
+            {
+                _flows.Remove(t.Flow.Key);
+                _free.Push(t.Flow);
+                return;
+            }
+        }
+
+        if (_head is { } oldest)
+        {
+            Stats.Evicted++;
+            End(oldest, FlowEndReason.Evicted, remove: true);
+        }
+    }
+
+    private void MaybeInterval(FlowState flow, long now)
+    {
+        if (_emitInterval > 0 && now - flow.LastEmit >= _emitInterval)
+        {
+            flow.LastEmit = now;
+            Report(flow, FlowEndReason.Interval);
+        }
+    }
+
+    private void End(FlowState flow, FlowEndReason reason, bool remove)
+    {
+        Report(flow, reason);
+        if (remove)
+        {
+            Unlink(flow);
+            _flows.Remove(flow.Key);
+            _free.Push(flow);
+        }
+    }
+
+    private void Report(FlowState flow, FlowEndReason reason)
+    {
+        // V4 writes a flow only when it holds more than one packet, except when a FIN ended it.
+        if (_cic && flow.PacketCount <= 1 && reason != FlowEndReason.Fin)
+        {
+            Stats.SuppressedSinglePacket++;
+            return;
+        }
+
+        Stats.Count(reason);
+        FlowFeatures.Compute(flow, _options.Mode, _features);
+        var identity = new FlowIdentity(
+            flow.Src.ToValue(),
+            flow.SrcPort,
+            flow.Dst.ToValue(),
+            flow.DstPort,
+            flow.Protocol,
+            ToUtc(flow.FlowStart));
+        string id = string.Create(
+            CultureInfo.InvariantCulture,
+            $"{flow.Src}-{flow.Dst}-{flow.SrcPort}-{flow.DstPort}-{flow.Protocol}");
+        _sink.OnFlow(new CompletedFlow(identity, id, flow.FlowStart, flow.PacketCount, reason, _features));
+    }
+
+    /// <summary>The start as a UTC time; a damaged capture can carry times no <see cref="DateTime"/> holds, which become MinValue.</summary>
+    private static DateTime ToUtc(long micros)
+    {
+        long maxMicros = (DateTime.MaxValue.Ticks - DateTime.UnixEpoch.Ticks) / 10;
+        return micros >= 0 && micros <= maxMicros ? DateTime.UnixEpoch.AddTicks(micros * 10) : DateTime.MinValue;
+    }
+
+    private void Append(FlowState flow)
+    {
+        flow.Prev = _tail;
+        flow.Next = null;
+        if (_tail is null)
+        {
+            _head = flow;
+        }
+        else
+        {
+            _tail.Next = flow;
+        }
+
+        _tail = flow;
+    }
+
+    private void Unlink(FlowState flow)
+    {
+        if (flow.Prev is null && flow.Next is null && _head != flow)
+        {
+            return; // not linked (a tombstone)
+        }
+
+        if (flow.Prev is null)
+        {
+            _head = flow.Next;
+        }
+        else
+        {
+            flow.Prev.Next = flow.Next;
+        }
+
+        if (flow.Next is null)
+        {
+            _tail = flow.Prev;
+        }
+        else
+        {
+            flow.Next.Prev = flow.Prev;
+        }
+
+        flow.Prev = flow.Next = null;
+    }
+}
