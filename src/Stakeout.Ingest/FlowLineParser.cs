@@ -9,8 +9,10 @@ public enum LineOutcome
     Parsed,
     /// <summary>The line could not be read as a flow; <see cref="FlowLineParser.LastReject"/> says why.</summary>
     Rejected,
-    /// <summary>The line was read but not used (blank, or non-finite under <see cref="NonFinitePolicy.Drop"/>); <see cref="FlowLineParser.LastDrop"/> says why.</summary>
+    /// <summary>The row was read but not used (non-finite under <see cref="NonFinitePolicy.Drop"/>); <see cref="FlowLineParser.LastDrop"/> says why.</summary>
     Dropped,
+    /// <summary>An empty line: not a row, as in the batch reader (counted there only as the quirk "blank_lines").</summary>
+    Blank,
 }
 
 /// <summary>
@@ -124,7 +126,12 @@ public sealed class FlowLineParser
             return LineOutcome.Rejected;
         }
 
-        LastDrop = _tally.BlankLines > blank ? DropReason.BlankLine : DropReason.NonFinite;
+        if (_tally.BlankLines > blank)
+        {
+            return LineOutcome.Blank;
+        }
+
+        LastDrop = DropReason.NonFinite;
         return LineOutcome.Dropped;
     }
 }

@@ -9,9 +9,6 @@ public static class DropReasons
     /// <summary>Dropped by the drop-oldest backpressure policy.</summary>
     public const string Backpressure = "backpressure";
 
-    /// <summary>An empty line.</summary>
-    public const string BlankLine = "blank_line";
-
     /// <summary>A non-finite feature under the reader's drop policy.</summary>
     public const string NonFinite = "non_finite";
 

@@ -355,13 +355,20 @@ public sealed class FlowTextFeed
             }
         }
 
-        if (_context.Admit(1) == 0)
+        // An empty line is not a row (as in the batch reader): it is not counted in, but stays in the chunk so line numbers
+        // stay exact, and the parser passes over it.
+        bool blank = line.Span.Trim(" \t\r"u8).IsEmpty;
+        if (!blank)
         {
-            _stopped = true;
-            return;
+            if (_context.Admit(1) == 0)
+            {
+                _stopped = true;
+                return;
+            }
+
+            _context.Counters.AddIn(1);
         }
 
-        _context.Counters.AddIn(1);
         int need = line.Length + 1;
         if (_chunk is null || _chunkLength + need > _chunk.Length || _chunkLines >= _context.Options.MaxLinesPerItem)
         {
@@ -374,7 +381,7 @@ public sealed class FlowTextFeed
         line.Span.CopyTo(_chunk.AsSpan(_chunkLength));
         _chunkLength += line.Length;
         _chunk[_chunkLength++] = (byte)'\n';
-        _chunkLines++;
+        _chunkLines += blank ? 0 : 1;
         _nextLine++;
     }
 

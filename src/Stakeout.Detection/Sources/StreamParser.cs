@@ -110,7 +110,10 @@ internal sealed class StreamParser
                 counters.AddRejected(RejectCodes[(int)Lines.LastReject!.Reason], 1);
                 break;
             case LineOutcome.Dropped:
-                counters.AddDropped(Lines.LastDrop == DropReason.BlankLine ? DropReasons.BlankLine : DropReasons.NonFinite, 1);
+                counters.AddDropped(DropReasons.NonFinite, 1);
+                break;
+            case LineOutcome.Blank:
+                // Not a row: the feed did not count it in.
                 break;
             default:
                 break;
