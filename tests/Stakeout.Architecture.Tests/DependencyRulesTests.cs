@@ -19,7 +19,8 @@ public sealed class DependencyRulesTests
         // Loads artifacts, never trains: a model reaches detection only as a file. FlowMeter joins when pcap sources land.
         ["Stakeout.Detection"] = ["Stakeout.Core", "Stakeout.Ingest", "Stakeout.Models", "Stakeout.FlowMeter"],
         ["Stakeout.Training"] = ["Stakeout.Core", "Stakeout.Ingest", "Stakeout.Models"], // ML.NET stays inside
-        ["stakeout"] = ["Stakeout.Core", "Stakeout.Ingest", "Stakeout.Models", "Stakeout.Training", "Stakeout.FlowMeter", "Stakeout.Detection"], // the CLI composes everything
+        ["Stakeout.Evaluation"] = ["Stakeout.Core", "Stakeout.Ingest", "Stakeout.Models"], // metrics without ML.NET: training and the CLI share it
+        ["stakeout"] = ["Stakeout.Core", "Stakeout.Ingest", "Stakeout.Models", "Stakeout.Training", "Stakeout.FlowMeter", "Stakeout.Evaluation", "Stakeout.Detection"], // the CLI composes everything
     };
 
     /// <summary>Third-party packages each project may reference: they stay at the edge that needs them.</summary>
@@ -31,6 +32,7 @@ public sealed class DependencyRulesTests
         ["Stakeout.FlowMeter"] = ["SharpPcap"],
         ["Stakeout.Detection"] = ["Microsoft.Extensions.Logging.Abstractions", "System.IO.Hashing"],
         ["Stakeout.Training"] = ["Microsoft.ML", "Microsoft.ML.LightGbm"],
+        ["Stakeout.Evaluation"] = [],
         ["Stakeout.Cli"] = ["System.CommandLine", "Spectre.Console", "Microsoft.Extensions.Logging.Abstractions"],
     };
 
@@ -78,6 +80,7 @@ public sealed class DependencyRulesTests
     [InlineData("Stakeout.FlowMeter")]
     [InlineData("Stakeout.Detection")]
     [InlineData("Stakeout.Training")]
+    [InlineData("Stakeout.Evaluation")]
     [InlineData("Stakeout.Cli")]
     public void ProjectFile_PackageReferences_StayAtTheirEdge(string project)
     {
@@ -104,7 +107,7 @@ public sealed class DependencyRulesTests
     [Fact]
     public void PublicTypes_InLibraries_AreSealedOrAbstractOrStatic()
     {
-        var open = new[] { "Stakeout.Core", "Stakeout.Ingest", "Stakeout.Models", "Stakeout.Detection" }
+        var open = new[] { "Stakeout.Core", "Stakeout.Ingest", "Stakeout.Models", "Stakeout.Evaluation", "Stakeout.Detection" }
             .SelectMany(n => Load(n).GetExportedTypes())
             .Where(t => t.IsClass && !t.IsSealed && !t.IsAbstract && !typeof(Delegate).IsAssignableFrom(t))
             .Select(t => t.FullName)

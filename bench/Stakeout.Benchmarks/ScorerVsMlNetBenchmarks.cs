@@ -1,0 +1,180 @@
+using BenchmarkDotNet.Attributes;
+using Microsoft.ML;
+using Microsoft.ML.Data;
+using Stakeout.Core;
+using Stakeout.Models;
+using Stakeout.Training;
+
+namespace Stakeout.Benchmarks;
+
+/// <summary>
+/// The artifact's fast scorer against ML.NET on the same model and the same rows: the default model (LightGBM, family
+/// level) trained on all shared data, scoring 65,536 test-split rows per operation. Baselines: ML.NET's
+/// PredictionEngine (one row at a time, as a detector would call it) and its batch Transform over an IDataView.
+/// Setup checks that both give the same probabilities (max |Δp| printed) so the race is between implementations only.
+/// Run: OMP_WAIT_POLICY=PASSIVE dotnet run -c Release --project bench/Stakeout.Benchmarks -- --filter '*ScorerVsMlNet*'
+/// Data: ../shared/data beside the clone, or STAKEOUT_SHARED_DATA. In-process: the setup trains the model once, and
+/// building a separate benchmark executable timed out on the shared machine.
+/// </summary>
+[InProcess]
+[MemoryDiagnoser]
+[WarmupCount(2)]
+[IterationCount(5)]
+public class ScorerVsMlNetBenchmarks
+{
+    private const int Rows = 65_536;
+
+    private IFlowScorer _scorer = null!;
+    private float[] _canonical = null!;
+    private float[] _probabilities = null!;
+    private PredictionEngine<FlowVector, FlowScores> _engine = null!;
+    private FlowVector[] _vectors = null!;
+    private ITransformer _transformer = null!;
+    private IDataView _view = null!;
+    private int _classes;
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        string shared = Environment.GetEnvironmentVariable("STAKEOUT_SHARED_DATA") is { Length: > 0 } env
+            ? env
+            : Path.GetFullPath(Path.Combine(RepoRoot(), "..", "shared", "data"));
+        var options = new TrainOptions
+        {
+            Paths = [Path.Combine(shared, "cicids2017-families"), Path.Combine(shared, "cicids2017")],
+            Data = new TrainingDataOptions { Level = LabelLevel.Family },
+            Seed = 1,
+        };
+        var result = new TrainingRun(new SilentLog(), TimeProvider.System).Execute(options);
+        _scorer = result.Artifact.CreateScorer();
+        _classes = _scorer.Classes.Count;
+        var table = result.Table;
+
+        // ML.NET's own model: the same deterministic fit on the same rows (checked below, not assumed).
+        (_, _transformer, _) = LightGbmTrainer.Train(table, result.Split.Train, options.LightGbm, options.Seed);
+
+        var random = new Random(1);
+        var test = result.Split.Test;
+        int[] rows = [.. Enumerable.Range(0, Rows).Select(_ => test[random.Next(test.Count)])];
+        _canonical = new float[Rows * FeatureSchema.Count];
+        _vectors = new FlowVector[Rows];
+        for (int i = 0; i < Rows; i++)
+        {
+            var row = table.Row(rows[i]);
+            row.CopyTo(_canonical.AsSpan(i * FeatureSchema.Count, FeatureSchema.Count));
+            var features = new float[table.Features.Count];
+            for (int j = 0; j < features.Length; j++)
+            {
+                features[j] = row[table.Features[j]];
+            }
+
+            _vectors[i] = new FlowVector { Features = features };
+        }
+
+        _probabilities = new float[Rows * _classes];
+        var ml = new MLContext(1);
+        var schema = SchemaDefinition.Create(typeof(FlowVector));
+        schema[nameof(FlowVector.Features)].ColumnType = new VectorDataViewType(NumberDataViewType.Single, table.Features.Count);
+        _engine = ml.Model.CreatePredictionEngine<FlowVector, FlowScores>(_transformer, inputSchemaDefinition: schema);
+        _view = ml.Data.LoadFromEnumerable(_vectors, schema);
+
+        FastScorer();
+        float[] batch = Transform();
+        double max = 0;
+        for (int i = 0; i < Rows; i++)
+        {
+            float[] one = _engine.Predict(_vectors[i]).Score;
+            for (int k = 0; k < _classes; k++)
+            {
+                max = Math.Max(max, Math.Abs(_probabilities[(i * _classes) + k] - one[k]));
+                max = Math.Max(max, Math.Abs(_probabilities[(i * _classes) + k] - batch[(i * _classes) + k]));
+            }
+        }
+
+        Console.WriteLine($"// {_classes} classes, {table.Features.Count} features, {Rows} rows; max |p(fast scorer) - p(ML.NET)| = {max:E2}");
+        if (max > 1e-4)
+        {
+            throw new InvalidOperationException($"the fast scorer and ML.NET disagree by {max}: not the same model, the comparison would be meaningless.");
+        }
+    }
+
+    [Benchmark(OperationsPerInvoke = Rows)]
+    public void FastScorer() => _scorer.Score(_canonical, _probabilities);
+
+    [Benchmark(OperationsPerInvoke = Rows)]
+    public void FastScorerAllCores()
+    {
+        int slices = Environment.ProcessorCount;
+        int per = (Rows + slices - 1) / slices;
+        Parallel.For(0, slices, s =>
+        {
+            int first = s * per;
+            int count = Math.Min(per, Rows - first);
+            _scorer.Score(
+                _canonical.AsSpan(first * FeatureSchema.Count, count * FeatureSchema.Count),
+                _probabilities.AsSpan(first * _classes, count * _classes));
+        });
+    }
+
+    [Benchmark(Baseline = true, OperationsPerInvoke = Rows)]
+    public float PredictionEngine()
+    {
+        float sum = 0;
+        foreach (var v in _vectors)
+        {
+            sum += _engine.Predict(v).Score[0];
+        }
+
+        return sum;
+    }
+
+    [Benchmark(OperationsPerInvoke = Rows)]
+    public float[] Transform()
+    {
+        var scored = _transformer.Transform(_view);
+        var column = scored.Schema["Score"];
+        var result = new float[Rows * _classes];
+        using var cursor = scored.GetRowCursor([column]);
+        var getter = cursor.GetGetter<VBuffer<float>>(column);
+        VBuffer<float> buffer = default;
+        int i = 0;
+        while (cursor.MoveNext())
+        {
+            getter(ref buffer);
+            buffer.GetValues().CopyTo(result.AsSpan(i * _classes, _classes));
+            i++;
+        }
+
+        return result;
+    }
+
+    private static string RepoRoot()
+    {
+        var dir = new DirectoryInfo(AppContext.BaseDirectory);
+        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Stakeout.slnx")))
+        {
+            dir = dir.Parent;
+        }
+
+        return dir?.FullName ?? throw new InvalidOperationException("Stakeout.slnx not found above the benchmark's output.");
+    }
+
+    /// <summary>ML.NET's input row: the model's features in model order.</summary>
+    public sealed class FlowVector
+    {
+        public float[] Features { get; set; } = [];
+    }
+
+    /// <summary>ML.NET's output row: one probability per class (multiclass LightGBM's "Score" column).</summary>
+    public sealed class FlowScores
+    {
+        public float[] Score { get; set; } = [];
+    }
+
+    private sealed class SilentLog : ITrainingLog
+    {
+        public void Info(string message)
+        {
+        }
+    }
+}

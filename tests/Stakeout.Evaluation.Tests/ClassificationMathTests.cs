@@ -1,0 +1,91 @@
+namespace Stakeout.Evaluation.Tests;
+
+public sealed class ClassificationMathTests
+{
+    [Fact]
+    public void PerClass_ThreeLabels_MatchesHandComputedValues()
+    {
+        long[][] confusion = [[3, 1, 0], [1, 2, 0], [0, 1, 2]];
+
+        var m = ClassificationMath.PerClass(confusion);
+
+        Assert.Equal(0.75, m[0].Precision, 12);
+        Assert.Equal(0.75, m[0].Recall, 12);
+        Assert.Equal(0.5, m[1].Precision, 12);
+        Assert.Equal(2.0 / 3, m[1].Recall, 12);
+        Assert.Equal(4.0 / 7, m[1].F1, 12); // 2 * 0.5 * 2/3 / (0.5 + 2/3)
+        Assert.Equal(1.0, m[2].Precision, 12);
+        Assert.Equal(0.8, m[2].F1, 12);
+        Assert.Equal([4L, 3L, 3L], m.Select(c => c.Support));
+    }
+
+    [Fact]
+    public void PerClass_LabelNeverPredictedNorPresent_ReportsZeroNotNaN()
+    {
+        long[][] confusion = [[5, 0], [0, 0]];
+
+        var m = ClassificationMath.PerClass(confusion);
+
+        Assert.Equal(0, m[1].Precision);
+        Assert.Equal(0, m[1].Recall);
+        Assert.Equal(0, m[1].F1);
+    }
+
+    [Fact]
+    public void PerClass_RaggedMatrix_Throws()
+    {
+        var ex = Assert.Throws<ArgumentException>(() => ClassificationMath.PerClass([[1, 2], [3]]));
+        Assert.Contains("row 1", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void AveragePrecision_TiedScoresAcrossClasses_CountsTheTieAsOneStep()
+    {
+        // Scores .6 belong to one positive and one negative: crossing that threshold adds both rows at once.
+        // Hand: .9 R=.25 P=1; .8 R=.5 P=1; .6 R=.75 P=.75; .3 R=1 P=.8 => .25 + .25 + .1875 + .2 = .8875.
+        // sklearn.metrics.average_precision_score([1,1,1,1,0,0,0,0,0,0], [.9,.8,.3,.6,.1,.2,.6,.1,.2,.05]) == 0.8875
+        double[] scores = [.9, .8, .3, .6, .1, .2, .6, .1, .2, .05];
+        bool[] positive = [true, true, true, true, false, false, false, false, false, false];
+
+        Assert.Equal(0.8875, ClassificationMath.AveragePrecision(scores, positive)!.Value, 12);
+    }
+
+    [Fact]
+    public void AveragePrecision_TieOrderInInput_DoesNotChangeTheResult()
+    {
+        double[] scores = [.5, .5, .5, .9];
+        bool[] a = [true, false, false, true];
+        bool[] b = [false, false, true, true];
+
+        Assert.Equal(ClassificationMath.AveragePrecision(scores, a), ClassificationMath.AveragePrecision(scores, b));
+        // .9: R=.5 P=1; .5 group: R=1 P=2/4 => .5 + .25
+        Assert.Equal(0.75, ClassificationMath.AveragePrecision(scores, a)!.Value, 12);
+    }
+
+    [Fact]
+    public void AveragePrecision_PerfectRanking_IsOne()
+    {
+        Assert.Equal(1.0, ClassificationMath.AveragePrecision([.9, .8, .1], [true, true, false])!.Value, 12);
+    }
+
+    [Fact]
+    public void AveragePrecision_AllScoresEqual_IsThePrevalence()
+    {
+        Assert.Equal(0.25, ClassificationMath.AveragePrecision([.3, .3, .3, .3], [false, true, false, false])!.Value, 12);
+    }
+
+    [Fact]
+    public void AveragePrecision_NoPositives_IsNull()
+    {
+        Assert.Null(ClassificationMath.AveragePrecision([.3, .4], [false, false]));
+    }
+
+    [Fact]
+    public void AveragePrecision_NaNScore_TerminatesAndCountsTheRow()
+    {
+        double? ap = ClassificationMath.AveragePrecision([double.NaN, .9, .1], [false, true, true]);
+
+        Assert.NotNull(ap);
+        Assert.InRange(ap!.Value, 0, 1);
+    }
+}
