@@ -21,6 +21,9 @@ public enum InputKind
 /// <param name="Length">Bytes on disk (uncompressed size for a zip entry), for progress.</param>
 public sealed record FlowInput(string DisplayName, string Path, InputKind Kind, string? EntryName, long Length)
 {
+    /// <summary>Opens the input for reading (decompressing .gz and zip entries), for callers that need the raw lines.</summary>
+    public Stream OpenRead() => Open(out _);
+
     /// <summary>Opens the decompressed CSV bytes. <paramref name="position"/> reports how far into <see cref="Length"/> the read is.</summary>
     internal Stream Open(out Func<long> position)
     {

@@ -16,9 +16,11 @@ public sealed class DependencyRulesTests
         ["Stakeout.Ingest"] = ["Stakeout.Core"],
         ["Stakeout.Models"] = ["Stakeout.Core"], // all the detection runtime needs: no training code, no ML.NET
         ["Stakeout.FlowMeter"] = ["Stakeout.Core"], // packets to flows; libpcap stays inside it
+        // Loads artifacts, never trains: a model reaches detection only as a file. FlowMeter joins when pcap sources land.
+        ["Stakeout.Detection"] = ["Stakeout.Core", "Stakeout.Ingest", "Stakeout.Models", "Stakeout.FlowMeter"],
         ["Stakeout.Training"] = ["Stakeout.Core", "Stakeout.Ingest", "Stakeout.Models"], // ML.NET stays inside
         ["Stakeout.Evaluation"] = ["Stakeout.Core", "Stakeout.Ingest", "Stakeout.Models"], // metrics without ML.NET: training and the CLI share it
-        ["stakeout"] = ["Stakeout.Core", "Stakeout.Ingest", "Stakeout.Models", "Stakeout.Training", "Stakeout.FlowMeter", "Stakeout.Evaluation"], // the CLI composes everything
+        ["stakeout"] = ["Stakeout.Core", "Stakeout.Ingest", "Stakeout.Models", "Stakeout.Training", "Stakeout.FlowMeter", "Stakeout.Evaluation", "Stakeout.Detection"], // the CLI composes everything
     };
 
     /// <summary>Third-party packages each project may reference: they stay at the edge that needs them.</summary>
@@ -28,9 +30,10 @@ public sealed class DependencyRulesTests
         ["Stakeout.Ingest"] = ["System.IO.Hashing"],
         ["Stakeout.Models"] = ["NSec.Cryptography"],
         ["Stakeout.FlowMeter"] = ["SharpPcap"],
+        ["Stakeout.Detection"] = ["Microsoft.Extensions.Logging.Abstractions", "System.IO.Hashing"],
         ["Stakeout.Training"] = ["Microsoft.ML", "Microsoft.ML.LightGbm"],
         ["Stakeout.Evaluation"] = [],
-        ["Stakeout.Cli"] = ["System.CommandLine", "Spectre.Console"],
+        ["Stakeout.Cli"] = ["System.CommandLine", "Spectre.Console", "Microsoft.Extensions.Logging.Abstractions"],
     };
 
     public static TheoryData<string> Assemblies => new(Allowed.Keys);
@@ -50,6 +53,18 @@ public sealed class DependencyRulesTests
     }
 
     [Fact]
+    public void Detection_NeverReferencesTraining()
+    {
+        // ARCHITECTURE.md: "Detection never references Training" - checked on the compiled assembly and its project file.
+        var refs = Load("Stakeout.Detection").GetReferencedAssemblies().Select(a => a.Name!).ToList();
+        Assert.DoesNotContain(refs, r => r.StartsWith("Stakeout.Training", StringComparison.Ordinal) || r.StartsWith("Microsoft.ML", StringComparison.Ordinal));
+
+        string csproj = Path.Combine(RepoRoot(), "src", "Stakeout.Detection", "Stakeout.Detection.csproj");
+        var projectRefs = XDocument.Load(csproj).Descendants("ProjectReference").Select(e => (string)e.Attribute("Include")!).ToList();
+        Assert.DoesNotContain(projectRefs, p => p.Contains("Stakeout.Training", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void Core_ReferencesOnlyTheFramework()
     {
         var refs = Load("Stakeout.Core").GetReferencedAssemblies().Select(a => a.Name!).ToList();
@@ -63,6 +78,7 @@ public sealed class DependencyRulesTests
     [InlineData("Stakeout.Ingest")]
     [InlineData("Stakeout.Models")]
     [InlineData("Stakeout.FlowMeter")]
+    [InlineData("Stakeout.Detection")]
     [InlineData("Stakeout.Training")]
     [InlineData("Stakeout.Evaluation")]
     [InlineData("Stakeout.Cli")]
@@ -91,7 +107,7 @@ public sealed class DependencyRulesTests
     [Fact]
     public void PublicTypes_InLibraries_AreSealedOrAbstractOrStatic()
     {
-        var open = new[] { "Stakeout.Core", "Stakeout.Ingest", "Stakeout.Models", "Stakeout.Evaluation" }
+        var open = new[] { "Stakeout.Core", "Stakeout.Ingest", "Stakeout.Models", "Stakeout.Evaluation", "Stakeout.Detection" }
             .SelectMany(n => Load(n).GetExportedTypes())
             .Where(t => t.IsClass && !t.IsSealed && !t.IsAbstract && !typeof(Delegate).IsAssignableFrom(t))
             .Select(t => t.FullName)

@@ -1,0 +1,197 @@
+using System.Globalization;
+using System.Net;
+using System.Text;
+using System.Text.Json;
+
+namespace Stakeout.Detection;
+
+/// <summary>
+/// Prometheus text exposition of a pipeline's metrics. Names (all prefixed <c>stakeout_</c>): flows_in_total,
+/// flows_scored_total, flows_rejected_total{reason}, flows_dropped_total{reason}, alert_flows_total{class},
+/// alerts_emitted_total, alerts_suppressed_total, batches_total, queue_depth{queue}, batch_score_seconds (histogram),
+/// alert_latency_seconds (histogram), sink_written_total{sink}, sink_failures_total{sink}, sink_overflow_total{sink},
+/// sink_lost_total{sink}, streams_opened_total, streams_failed_total, model_reloads_total{result}, aggregation_groups_open.
+/// </summary>
+public static class PrometheusText
+{
+    /// <summary>Renders every metric of <paramref name="pipeline"/>.</summary>
+    public static string Render(DetectionPipeline pipeline)
+    {
+        ArgumentNullException.ThrowIfNull(pipeline);
+        var c = pipeline.Counters;
+        var s = c.Snapshot();
+        var sb = new StringBuilder(4096);
+        Counter(sb, "stakeout_flows_in_total", "Flows that came in.", s.FlowsIn);
+        Counter(sb, "stakeout_flows_scored_total", "Flows scored by the model.", s.FlowsScored);
+        Labelled(sb, "stakeout_flows_rejected_total", "counter", "Rows that could not be read as flows, by reason.", "reason", s.RejectedByReason);
+        Labelled(sb, "stakeout_flows_dropped_total", "counter", "Flows read but not scored, by reason.", "reason", s.DroppedByReason);
+        Labelled(sb, "stakeout_alert_flows_total", "counter", "Flows over the threshold, by class (before aggregation).", "class", s.AlertsByClass);
+        Counter(sb, "stakeout_alerts_emitted_total", "Alert events handed to the sinks (after aggregation).", s.AlertsEmitted);
+        Counter(sb, "stakeout_alerts_suppressed_total", "Flows over the threshold silenced by an allow-list.", s.SuppressedByAllowList);
+        Counter(sb, "stakeout_batches_total", "Batches scored.", c.Batches);
+        Counter(sb, "stakeout_streams_opened_total", "Text streams whose header was accepted.", c.StreamsOpened);
+        Counter(sb, "stakeout_streams_failed_total", "Text streams refused (bad header or missing features).", c.StreamsFailed);
+        Labelled(sb, "stakeout_model_reloads_total", "counter", "Model reloads, by result.", "result", new Dictionary<string, long> { ["ok"] = c.Reloads, ["refused"] = c.ReloadFailures });
+        Labelled(sb, "stakeout_queue_depth", "gauge", "Items waiting in each queue.", "queue", pipeline.QueueDepths.ToDictionary(kv => kv.Key, kv => (long)kv.Value));
+        Gauge(sb, "stakeout_aggregation_groups_open", "Aggregation groups open.", pipeline.OpenAggregates);
+        Histogram(sb, "stakeout_batch_score_seconds", "Time to score one batch.", pipeline.BatchLatency);
+        Histogram(sb, "stakeout_alert_latency_seconds", "Time from a flow's bytes being received to its alert being emitted.", pipeline.AlertLatency);
+        var sinks = pipeline.SinkStatuses;
+        Labelled(sb, "stakeout_sink_written_total", "counter", "Alerts written, by sink.", "sink", sinks.ToDictionary(x => x.Name, x => x.Written));
+        Labelled(sb, "stakeout_sink_failures_total", "counter", "Failed sink writes (retried), by sink.", "sink", sinks.ToDictionary(x => x.Name, x => x.Failures));
+        Labelled(sb, "stakeout_sink_overflow_total", "counter", "Alerts dropped from a full sink buffer, by sink.", "sink", sinks.ToDictionary(x => x.Name, x => x.Overflow));
+        Labelled(sb, "stakeout_sink_lost_total", "counter", "Alerts unwritten at the drain timeout, by sink.", "sink", sinks.ToDictionary(x => x.Name, x => x.Lost));
+        return sb.ToString();
+    }
+
+    private static void Counter(StringBuilder sb, string name, string help, long value) => Single(sb, name, "counter", help, value);
+
+    private static void Gauge(StringBuilder sb, string name, string help, long value) => Single(sb, name, "gauge", help, value);
+
+    private static void Single(StringBuilder sb, string name, string type, string help, long value)
+    {
+        sb.Append("# HELP ").Append(name).Append(' ').Append(help).Append('\n');
+        sb.Append("# TYPE ").Append(name).Append(' ').Append(type).Append('\n');
+        sb.Append(name).Append(' ').Append(value.ToString(CultureInfo.InvariantCulture)).Append('\n');
+    }
+
+    private static void Labelled(StringBuilder sb, string name, string type, string help, string label, IReadOnlyDictionary<string, long> values)
+    {
+        sb.Append("# HELP ").Append(name).Append(' ').Append(help).Append('\n');
+        sb.Append("# TYPE ").Append(name).Append(' ').Append(type).Append('\n');
+        foreach (var (key, value) in values.OrderBy(kv => kv.Key, StringComparer.Ordinal))
+        {
+            sb.Append(name).Append('{').Append(label).Append("=\"").Append(Escape(key)).Append("\"} ")
+              .Append(value.ToString(CultureInfo.InvariantCulture)).Append('\n');
+        }
+    }
+
+    private static void Histogram(StringBuilder sb, string name, string help, LatencyHistogram histogram)
+    {
+        sb.Append("# HELP ").Append(name).Append(' ').Append(help).Append('\n');
+        sb.Append("# TYPE ").Append(name).Append(" histogram\n");
+        var cumulative = histogram.Cumulative();
+        long count = histogram.Count;
+        for (int i = 0; i < cumulative.Length; i++)
+        {
+            sb.Append(name).Append("_bucket{le=\"").Append(LatencyHistogram.PrometheusBounds[i].ToString(CultureInfo.InvariantCulture)).Append("\"} ")
+              .Append(Math.Min(cumulative[i], count).ToString(CultureInfo.InvariantCulture)).Append('\n');
+        }
+
+        sb.Append(name).Append("_bucket{le=\"+Inf\"} ").Append(count.ToString(CultureInfo.InvariantCulture)).Append('\n');
+        sb.Append(name).Append("_sum ").Append(histogram.SumSeconds.ToString("0.######", CultureInfo.InvariantCulture)).Append('\n');
+        sb.Append(name).Append("_count ").Append(count.ToString(CultureInfo.InvariantCulture)).Append('\n');
+    }
+
+    private static string Escape(string value) => value.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal).Replace("\n", "\\n", StringComparison.Ordinal);
+}
+
+/// <summary>
+/// Serves <c>/metrics</c> (Prometheus text) and <c>/health</c> (JSON: status, model, flows in/scored, in flight) on a
+/// loopback port, for as long as the monitor runs.
+/// </summary>
+public sealed class MetricsServer : IAsyncDisposable
+{
+    private readonly HttpListener _listener = new();
+    private readonly DetectionPipeline _pipeline;
+    private readonly CancellationTokenSource _stop = new();
+    private Task? _loop;
+
+    /// <summary>Prepares a server for <paramref name="pipeline"/> on 127.0.0.1:<paramref name="port"/>.</summary>
+    public MetricsServer(DetectionPipeline pipeline, int port)
+    {
+        _pipeline = pipeline ?? throw new ArgumentNullException(nameof(pipeline));
+        ArgumentOutOfRangeException.ThrowIfLessThan(port, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(port, 65535);
+        Port = port;
+        _listener.Prefixes.Add(string.Create(CultureInfo.InvariantCulture, $"http://127.0.0.1:{port}/"));
+    }
+
+    /// <summary>The port served.</summary>
+    public int Port { get; }
+
+    /// <summary>Starts serving.</summary>
+    public void Start()
+    {
+        _listener.Start();
+        _loop = Task.Run(ServeAsync);
+    }
+
+    /// <inheritdoc />
+    public async ValueTask DisposeAsync()
+    {
+        await _stop.CancelAsync().ConfigureAwait(false);
+        _listener.Close();
+        if (_loop is not null)
+        {
+            await _loop.ConfigureAwait(false);
+        }
+
+        _stop.Dispose();
+    }
+
+    private async Task ServeAsync()
+    {
+        while (!_stop.IsCancellationRequested)
+        {
+            HttpListenerContext context;
+            try
+            {
+                context = await _listener.GetContextAsync().ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is HttpListenerException or ObjectDisposedException or InvalidOperationException)
+            {
+                // The listener was closed: shutdown.
+                return;
+            }
+
+            try
+            {
+                await RespondAsync(context).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is HttpListenerException or IOException)
+            {
+                // A scraper that hung up mid-response is its own problem; serving goes on.
+                context.Response.Abort();
+            }
+        }
+    }
+
+    private async Task RespondAsync(HttpListenerContext context)
+    {
+        string path = context.Request.Url?.AbsolutePath ?? "/";
+        var response = context.Response;
+        string body;
+        if (path == "/metrics")
+        {
+            response.ContentType = "text/plain; version=0.0.4; charset=utf-8";
+            body = PrometheusText.Render(_pipeline);
+        }
+        else if (path == "/health")
+        {
+            var model = _pipeline.Model.Current;
+            var counters = _pipeline.Counters;
+            response.ContentType = "application/json";
+            body = JsonSerializer.Serialize(new Dictionary<string, object?>
+            {
+                ["status"] = _pipeline.Running ? "ok" : "stopped",
+                ["model"] = model.Source,
+                ["model_sha256"] = model.Sha256,
+                ["flows_in"] = counters.FlowsIn,
+                ["flows_scored"] = counters.FlowsScored,
+                ["in_flight"] = counters.InFlight,
+            });
+            response.StatusCode = _pipeline.Running ? 200 : 503;
+        }
+        else
+        {
+            response.StatusCode = 404;
+            body = "not found: try /metrics or /health\n";
+        }
+
+        byte[] bytes = Encoding.UTF8.GetBytes(body);
+        response.ContentLength64 = bytes.Length;
+        await response.OutputStream.WriteAsync(bytes).ConfigureAwait(false);
+        response.Close();
+    }
+}

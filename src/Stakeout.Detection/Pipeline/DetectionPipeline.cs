@@ -1,0 +1,476 @@
+using System.Threading.Channels;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Stakeout.Core;
+
+namespace Stakeout.Detection;
+
+/// <summary>
+/// The detection pipeline: sources → parse → micro-batch → score → threshold/policy → alert sinks, each stage a task
+/// joined to the next by a bounded channel. Back-pressure is applied at the ingress only (block, or drop the oldest
+/// with every dropped flow counted), so work already parsed is never thrown away. Once <see cref="RunAsync"/> returns,
+/// every flow that came in is scored, rejected or dropped: <c>Counters.Snapshot().Balanced</c>.
+/// </summary>
+public sealed class DetectionPipeline
+{
+    private readonly ModelHolder _model;
+    private readonly DetectionOptions _options;
+    private readonly IReadOnlyList<IAlertSink> _sinks;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly bool _closeAggregatesOnClock;
+    private readonly List<SinkRunner> _runners;
+    private Channel<IngestItem>? _ingress;
+    private Channel<FlowChunk>? _parsed;
+    private Channel<ScoringBatch>? _batches;
+    private Channel<ScoringBatch>? _scored;
+    private FlowSourceContext? _context;
+    private int _started;
+    private int _openAggregates;
+
+    /// <summary>
+    /// Creates a pipeline scoring with <paramref name="model"/> and writing alerts to <paramref name="sinks"/> (disposed
+    /// when the run ends). <paramref name="closeAggregatesOnClock"/> lets aggregation windows close on the pipeline's
+    /// clock as well as on flow time (on for a live monitor; off for batch detection, whose output then depends only on
+    /// the data).
+    /// </summary>
+    public DetectionPipeline(ModelHolder model, DetectionOptions options, IReadOnlyList<IAlertSink> sinks, TimeProvider? time = null, ILogger? logger = null, bool closeAggregatesOnClock = true)
+    {
+        _model = Guard.NotNull(model);
+        _options = Guard.NotNull(options).Validate();
+        _sinks = Guard.NotNull(sinks);
+        _time = time ?? TimeProvider.System;
+        _logger = logger ?? NullLogger.Instance;
+        _closeAggregatesOnClock = closeAggregatesOnClock;
+        _runners = [.. sinks.Select(s => new SinkRunner(s, _options, _time, _logger))];
+    }
+
+    /// <summary>The accounting.</summary>
+    public DetectionCounters Counters { get; } = new();
+
+    /// <summary>Time to score one batch.</summary>
+    public LatencyHistogram BatchLatency { get; } = new();
+
+    /// <summary>Time from a flow's bytes being received to its alert being handed to the sinks (alerts emitted at once, not folded ones).</summary>
+    public LatencyHistogram AlertLatency { get; } = new();
+
+    /// <summary>Top sources and targets of alerting flows.</summary>
+    public AlertStatistics Statistics { get; } = new();
+
+    /// <summary>Each sink's health.</summary>
+    public IReadOnlyList<SinkStatus> SinkStatuses => [.. _runners.Select(r => r.Status)];
+
+    /// <summary>The model in force.</summary>
+    public ModelHolder Model => _model;
+
+    /// <summary>The options in force.</summary>
+    public DetectionOptions Options => _options;
+
+    /// <summary>Items waiting in each queue, by stage name.</summary>
+    public IReadOnlyDictionary<string, int> QueueDepths => new Dictionary<string, int>(StringComparer.Ordinal)
+    {
+        ["ingress"] = _ingress?.Reader.Count ?? 0,
+        ["parsed"] = _parsed?.Reader.Count ?? 0,
+        ["batches"] = _batches?.Reader.Count ?? 0,
+        ["scored"] = _scored?.Reader.Count ?? 0,
+        ["sinks"] = _runners.Sum(r => r.Queued),
+    };
+
+    /// <summary>Aggregation groups open now.</summary>
+    public int OpenAggregates => Volatile.Read(ref _openAggregates);
+
+    /// <summary>True while <see cref="RunAsync"/> runs.</summary>
+    public bool Running => Volatile.Read(ref _started) == 1 && _context is not null;
+
+    /// <summary>
+    /// Swaps in <paramref name="candidate"/> if every open stream provides the features it reads; otherwise keeps the
+    /// current model and says why. Batches being scored finish with the model they started with; no flow is dropped.
+    /// </summary>
+    public bool TryReload(ModelHandle candidate, out string? problem)
+    {
+        ArgumentNullException.ThrowIfNull(candidate);
+        foreach (var stream in _context?.ActiveStreams ?? [])
+        {
+            var parser = stream.Parser;
+            if (parser is null)
+            {
+                continue;
+            }
+
+            var missing = candidate.MissingFrom(parser.Lines.HasFeature);
+            if (missing.Count > 0)
+            {
+                problem = $"open stream '{stream.Name}' lacks feature(s) the new model reads: {string.Join(", ", missing.Select(m => $"'{m}'"))}.";
+                Counters.AddReload(false);
+                return false;
+            }
+        }
+
+        _model.Swap(candidate);
+        Counters.AddReload(true);
+        problem = null;
+        return true;
+    }
+
+    /// <summary>
+    /// Runs <paramref name="sources"/> until they end, <paramref name="stop"/> is signalled or the flow limit is reached,
+    /// then drains: every flow already in is parsed, scored and alerted, aggregation groups are closed, and sinks get up
+    /// to <see cref="DetectionOptions.DrainTimeout"/> to write what they hold. A source that fails (e.g. a stream whose
+    /// features do not fit the model) stops the others; its exception is rethrown after the drain.
+    /// </summary>
+    public async Task RunAsync(IReadOnlyList<IFlowSource> sources, CancellationToken stop = default)
+    {
+        ArgumentNullException.ThrowIfNull(sources);
+        if (Interlocked.Exchange(ref _started, 1) == 1)
+        {
+            throw new InvalidOperationException("A pipeline runs once; create a new one to run again.");
+        }
+
+        using var stopSources = CancellationTokenSource.CreateLinkedTokenSource(stop);
+        int capacity = _options.QueueCapacity;
+        _ingress = Channel.CreateBounded<IngestItem>(
+            new BoundedChannelOptions(capacity)
+            {
+                FullMode = _options.Backpressure == BackpressurePolicy.DropOldest ? BoundedChannelFullMode.DropOldest : BoundedChannelFullMode.Wait,
+                SingleReader = true,
+            },
+            item =>
+            {
+                Counters.AddDropped(DropReasons.Backpressure, item.FlowCount);
+                item.Release();
+            });
+        _parsed = Channel.CreateBounded<FlowChunk>(new BoundedChannelOptions(capacity) { SingleReader = true, SingleWriter = true });
+        _batches = Channel.CreateBounded<ScoringBatch>(new BoundedChannelOptions(capacity) { SingleReader = true, SingleWriter = true });
+        _scored = Channel.CreateBounded<ScoringBatch>(new BoundedChannelOptions(capacity) { SingleReader = true, SingleWriter = true });
+        _context = new FlowSourceContext(_ingress.Writer, _options, _model, Counters, stopSources, _time, _logger);
+
+        using var abortSinks = new CancellationTokenSource();
+        var sinkTasks = _runners.Select(r => Task.Run(() => r.RunAsync(abortSinks.Token), CancellationToken.None)).ToList();
+        var stages = new List<Task>
+        {
+            Task.Run(ParseStageAsync, CancellationToken.None),
+            Task.Run(BatchStageAsync, CancellationToken.None),
+            Task.Run(ScoreStageAsync, CancellationToken.None),
+            Task.Run(PolicyStageAsync, CancellationToken.None),
+        };
+
+        var sourceErrors = new List<Exception>();
+        var sourceTasks = sources.Select(s => RunSourceAsync(s, _context, sourceErrors)).ToList();
+        await Task.WhenAll(sourceTasks).ConfigureAwait(false);
+        _ingress.Writer.TryComplete();
+
+        Exception? stageError = null;
+        try
+        {
+            await Task.WhenAll(stages).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            stageError = ex;
+        }
+
+        foreach (var runner in _runners)
+        {
+            runner.Complete();
+        }
+
+        abortSinks.CancelAfter(_options.DrainTimeout);
+        await Task.WhenAll(sinkTasks).ConfigureAwait(false);
+        foreach (var sink in _sinks)
+        {
+            await sink.DisposeAsync().ConfigureAwait(false);
+        }
+
+        if (stageError is not null)
+        {
+            throw new InvalidOperationException($"the detection pipeline failed: {stageError.Message}", stageError);
+        }
+
+        if (sourceErrors.Count == 1)
+        {
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(sourceErrors[0]);
+        }
+
+        if (sourceErrors.Count > 1)
+        {
+            throw new AggregateException("several sources failed.", sourceErrors);
+        }
+    }
+
+    private async Task RunSourceAsync(IFlowSource source, FlowSourceContext context, List<Exception> errors)
+    {
+        try
+        {
+            await Task.Run(() => source.RunAsync(context), CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (context.Stopping.IsCancellationRequested)
+        {
+            // Stopping is how sources are told to end.
+        }
+        catch (Exception ex)
+        {
+            Log.SourceFailed(_logger, ex, source.Name, ex.Message);
+            lock (errors)
+            {
+                errors.Add(ex);
+            }
+
+            context.RequestStop();
+        }
+    }
+
+    private async Task ParseStageAsync()
+    {
+        var output = _parsed!.Writer;
+        try
+        {
+            await foreach (var item in _ingress!.Reader.ReadAllAsync().ConfigureAwait(false))
+            {
+                switch (item)
+                {
+                    case TextChunk text:
+                        var batch = new FlowBatch(Math.Max(1, text.FlowCount), withIdentity: true);
+                        try
+                        {
+                            text.Parser.Parse(text, batch, Counters);
+                        }
+                        finally
+                        {
+                            text.Release();
+                        }
+
+                        if (batch.Count > 0)
+                        {
+                            await output.WriteAsync(new FlowChunk(batch, text.Parser.Stream, text.Received)).ConfigureAwait(false);
+                        }
+
+                        break;
+                    case FlowChunk flows:
+                        await output.WriteAsync(flows).ConfigureAwait(false);
+                        break;
+                    default:
+                        throw new InvalidOperationException($"unknown ingress item {item.GetType().Name}.");
+                }
+            }
+
+            output.TryComplete();
+        }
+        catch (Exception ex)
+        {
+            Fail(ex, _ingress!.Writer, output);
+            throw;
+        }
+    }
+
+    private async Task BatchStageAsync()
+    {
+        var input = new TimedReader<FlowChunk>(_parsed!.Reader, _time);
+        var output = _batches!.Writer;
+        ScoringBatch? current = null;
+        long deadline = 0;
+        try
+        {
+            while (true)
+            {
+                TimeSpan? wait = current is null ? null : _time.GetElapsedTime(_time.GetTimestamp(), deadline);
+                if (wait is { } w && w <= TimeSpan.Zero)
+                {
+                    await output.WriteAsync(current!).ConfigureAwait(false);
+                    current = null;
+                    continue;
+                }
+
+                var state = await input.WaitAsync(wait).ConfigureAwait(false);
+                if (state == WaitResult.Completed)
+                {
+                    break;
+                }
+
+                if (state == WaitResult.Timeout)
+                {
+                    await output.WriteAsync(current!).ConfigureAwait(false);
+                    current = null;
+                    continue;
+                }
+
+                while (input.Reader.TryRead(out var chunk))
+                {
+                    var flows = chunk.Flows;
+                    for (int r = 0; r < flows.Count; r++)
+                    {
+                        if (current is null)
+                        {
+                            current = new ScoringBatch(_options.BatchSize);
+                            deadline = _time.GetTimestamp() + (long)(_options.MaxBatchWait.TotalSeconds * _time.TimestampFrequency);
+                        }
+
+                        current.Add(flows, r, chunk.Stream, chunk.Received);
+                        if (current.Count == current.Capacity)
+                        {
+                            await output.WriteAsync(current).ConfigureAwait(false);
+                            current = null;
+                        }
+                    }
+                }
+            }
+
+            if (current is not null)
+            {
+                await output.WriteAsync(current).ConfigureAwait(false);
+            }
+
+            output.TryComplete();
+        }
+        catch (Exception ex)
+        {
+            Fail(ex, _parsed!.Writer, output);
+            throw;
+        }
+    }
+
+    private async Task ScoreStageAsync()
+    {
+        var output = _scored!.Writer;
+        try
+        {
+            await foreach (var batch in _batches!.Reader.ReadAllAsync().ConfigureAwait(false))
+            {
+                var model = _model.Current;
+                long start = _time.GetTimestamp();
+                try
+                {
+                    batch.Score(model);
+                }
+#pragma warning disable CA1031 // One batch the scorer cannot score must not stop a monitor that runs for weeks; it is counted and logged.
+                catch (Exception ex)
+#pragma warning restore CA1031
+                {
+                    Log.ScoringFailed(_logger, ex, batch.Count);
+                    Counters.AddDropped("scoring_error", batch.Count);
+                    continue;
+                }
+
+                BatchLatency.Record(_time.GetElapsedTime(start));
+                Counters.AddScored(batch.Count);
+                Counters.AddBatch();
+                await output.WriteAsync(batch).ConfigureAwait(false);
+            }
+
+            output.TryComplete();
+        }
+        catch (Exception ex)
+        {
+            Fail(ex, _batches!.Writer, output);
+            throw;
+        }
+    }
+
+    private async Task PolicyStageAsync()
+    {
+        var policy = new AlertPolicy(_options);
+        var aggregator = new AlertAggregator(_options.AggregationWindow, _options.MaxAggregationGroups, _closeAggregatesOnClock, _time);
+        var input = new TimedReader<ScoringBatch>(_scored!.Reader, _time);
+        var contributions = new double[FeatureSchema.Count + 1];
+        void Emit(AlertCandidate candidate, long count, DateTime first, DateTime last, bool immediate)
+        {
+            var alert = policy.ToAlert(candidate, count, first, last, _time.GetUtcNow(), contributions);
+            if (immediate)
+            {
+                // Folded alerts wait for their window by design; latency is measured on alerts for the flow just seen.
+                AlertLatency.Record(_time.GetElapsedTime(candidate.Received));
+            }
+
+            Counters.AddEmitted(1);
+            foreach (var runner in _runners)
+            {
+                runner.Enqueue(alert);
+            }
+        }
+
+        try
+        {
+            TimeSpan? tick = _closeAggregatesOnClock && _options.AggregationWindow > TimeSpan.Zero
+                ? TimeSpan.FromMilliseconds(Math.Clamp(_options.AggregationWindow.TotalMilliseconds / 4, 10, 1000))
+                : null;
+            while (true)
+            {
+                var state = await input.WaitAsync(tick).ConfigureAwait(false);
+                if (state == WaitResult.Completed)
+                {
+                    break;
+                }
+
+                if (state == WaitResult.Data)
+                {
+                    while (input.Reader.TryRead(out var batch))
+                    {
+                        policy.Evaluate(batch, _time, Counters, Statistics, aggregator, Emit);
+                    }
+                }
+
+                aggregator.CloseExpired(_time.GetTimestamp(), Emit);
+                Volatile.Write(ref _openAggregates, aggregator.OpenGroups);
+            }
+
+            aggregator.Flush(Emit);
+            Volatile.Write(ref _openAggregates, 0);
+        }
+        catch (Exception ex)
+        {
+            Fail<ScoringBatch, object>(ex, _scored!.Writer, null);
+            throw;
+        }
+    }
+
+    private void Fail<TIn, TOut>(Exception ex, ChannelWriter<TIn> input, ChannelWriter<TOut>? output)
+    {
+        Log.StageFailed(_logger, ex, ex.Message);
+        input.TryComplete(ex);
+        output?.TryComplete(ex);
+        _context?.RequestStop();
+    }
+}
+
+internal enum WaitResult
+{
+    Data,
+    Timeout,
+    Completed,
+}
+
+/// <summary>Waits for a channel's data with an optional timeout on the pipeline's clock, without exceptions or lost waits.</summary>
+internal sealed class TimedReader<T>(ChannelReader<T> reader, TimeProvider time)
+{
+    private Task<bool>? _pending;
+
+    public ChannelReader<T> Reader { get; } = reader;
+
+    public async ValueTask<WaitResult> WaitAsync(TimeSpan? timeout)
+    {
+        if (Reader.TryPeek(out _))
+        {
+            return WaitResult.Data;
+        }
+
+        _pending ??= Reader.WaitToReadAsync().AsTask();
+        if (timeout is null || _pending.IsCompleted)
+        {
+            bool more = await _pending.ConfigureAwait(false);
+            _pending = null;
+            return more ? WaitResult.Data : WaitResult.Completed;
+        }
+
+        using var cancelDelay = new CancellationTokenSource();
+        var delay = Task.Delay(timeout.Value, time, cancelDelay.Token);
+        var first = await Task.WhenAny(_pending, delay).ConfigureAwait(false);
+        if (first != _pending)
+        {
+            return WaitResult.Timeout;
+        }
+
+        await cancelDelay.CancelAsync().ConfigureAwait(false);
+        bool hasMore = await _pending.ConfigureAwait(false);
+        _pending = null;
+        return hasMore ? WaitResult.Data : WaitResult.Completed;
+    }
+}

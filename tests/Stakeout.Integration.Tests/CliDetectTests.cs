@@ -1,0 +1,229 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Text.Json;
+using Stakeout.Testing;
+
+namespace Stakeout.Integration.Tests;
+
+/// <summary>`stakeout detect`, `monitor` and `replay` as a user runs them, on the shared data.</summary>
+public sealed class CliDetectTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("stakeout-cli-detect-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    [SkippableFact]
+    public void Detect_DataWithoutIpColumns_SaysSoAndListsNoAddress()
+    {
+        string data = SharedData.Path("cicids2017", "mlcve_ddos-benign_10rows.csv");
+        string model = Path.Combine(_dir, "m.stakeout");
+        TinyModel.Save(model);
+        string output = Path.Combine(_dir, "out");
+
+        var (code, _, stderr) = CliInspectTests.Run("detect", "--model", model, data, "--output-dir", output);
+
+        Assert.True(code == 0, stderr);
+        var log = File.ReadAllLines(Path.Combine(output, "malicious_ips.log"));
+        Assert.All(log, l => Assert.StartsWith("#", l, StringComparison.Ordinal));
+        Assert.Contains(log, l => l.Contains("no IP columns", StringComparison.Ordinal));
+        Assert.Contains("no IP columns", stderr, StringComparison.Ordinal);
+        using var summary = JsonDocument.Parse(File.ReadAllText(Path.Combine(output, "summary.json")));
+        Assert.Equal(10, summary.RootElement.GetProperty("flows_scored").GetInt64());
+        Assert.True(summary.RootElement.GetProperty("alert_flows").GetInt64() > 0);
+        Assert.False(summary.RootElement.GetProperty("data_has_addresses").GetBoolean());
+    }
+
+    [SkippableFact]
+    public void Detect_FileLackingAModelFeature_FailsNamingIt()
+    {
+        // The families sample has no Destination Port column; the tiny model reads it.
+        string data = SharedData.Path("cicids2017-families");
+        string model = Path.Combine(_dir, "m.stakeout");
+        TinyModel.Save(model);
+
+        var (code, _, stderr) = CliInspectTests.Run("detect", "--model", model, data, "--output-dir", Path.Combine(_dir, "o"));
+
+        Assert.Equal(1, code);
+        Assert.Contains("'Destination Port'", stderr, StringComparison.Ordinal);
+    }
+
+    [SkippableFact]
+    public async Task Monitor_Sigterm_DrainsAndWritesBalancedSummary()
+    {
+        string data = SharedData.Path("cicids2017", "trafficlabelling_ddos_1000.csv");
+        string model = Path.Combine(_dir, "m.stakeout");
+        TinyModel.Save(model);
+        int port = FreePort();
+        int metricsPort = FreePort();
+        string output = Path.Combine(_dir, "mon");
+        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var a in new[] { Path.Combine(AppContext.BaseDirectory, "stakeout.dll"), "monitor", "-m", model, "-s", $"tcp://127.0.0.1:{port}", "-q", "-o", output, "--metrics-port", metricsPort.ToString(System.Globalization.CultureInfo.InvariantCulture) })
+        {
+            psi.ArgumentList.Add(a);
+        }
+
+        using var monitor = Process.Start(psi)!;
+        var stderr = monitor.StandardError.ReadToEndAsync();
+        _ = monitor.StandardOutput.ReadToEndAsync();
+        try
+        {
+            var replay = CliInspectTests.Run("replay", data, "--to", $"tcp://127.0.0.1:{port}");
+            Assert.True(replay.Code == 0, replay.Stderr);
+            using var http = new HttpClient();
+            string metrics = "";
+            for (int i = 0; i < 600 && !metrics.Contains("stakeout_flows_in_total 1000\n", StringComparison.Ordinal); i++)
+            {
+                await Task.Delay(50);
+                metrics = await http.GetStringAsync(new Uri($"http://127.0.0.1:{metricsPort}/metrics"));
+            }
+
+            Assert.Contains("stakeout_flows_in_total 1000\n", metrics, StringComparison.Ordinal);
+            Process.Start("kill", ["-TERM", monitor.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])!.WaitForExit();
+            using var cts = new CancellationTokenSource(TimeSpan.FromMinutes(1));
+            await monitor.WaitForExitAsync(cts.Token);
+        }
+        finally
+        {
+            if (!monitor.HasExited)
+            {
+                monitor.Kill(entireProcessTree: true);
+            }
+        }
+
+        Assert.True(monitor.ExitCode == 0, await stderr);
+        using var summary = JsonDocument.Parse(File.ReadAllText(Path.Combine(output, "summary.json")));
+        var root = summary.RootElement;
+        Assert.Equal(1000, root.GetProperty("flows_in").GetInt64());
+        Assert.Equal(1000, root.GetProperty("flows_scored").GetInt64());
+        Assert.True(root.GetProperty("balanced").GetBoolean());
+        Assert.Equal("172.16.0.1", root.GetProperty("top_sources")[0].GetProperty("name").GetString());
+    }
+
+    [Fact]
+    public void Help_DetectMonitorReplay_HaveExamples()
+    {
+        foreach (var command in new[] { "detect", "monitor", "replay" })
+        {
+            var (code, stdout, _) = CliInspectTests.Run(command, "--help");
+
+            Assert.Equal(0, code);
+            Assert.Contains("Examples:", stdout, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public void Monitor_UnknownSourceScheme_FailsListingKnownOnes()
+    {
+        string model = Path.Combine(_dir, "m.stakeout");
+        TinyModel.Save(model);
+
+        var (code, _, stderr) = CliInspectTests.Run("monitor", "-m", model, "-s", "pcap:/tmp/x.pcap", "-o", Path.Combine(_dir, "o"));
+
+        Assert.Equal(1, code);
+        Assert.Contains("file:, stdin:, tcp:", stderr, StringComparison.Ordinal);
+    }
+
+    private static int FreePort()
+    {
+        using var probe = new TcpListener(IPAddress.Loopback, 0);
+        probe.Start();
+        return ((IPEndPoint)probe.LocalEndpoint).Port;
+    }
+}
+
+/// <summary>`monitor` reloads its model on SIGHUP, verified, without dropping a flow.</summary>
+public sealed class CliMonitorReloadTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("stakeout-cli-reload-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    [SkippableFact]
+    public async Task Monitor_Sighup_ReloadsReplacedArtifactAndKeepsEveryFlow()
+    {
+        string data = SharedData.Path("cicids2017", "trafficlabelling_ddos_1000.csv");
+        string model = Path.Combine(_dir, "m.stakeout");
+        TinyModel.Save(model, ddosLeaf: 2.0);
+        int port = FreePort();
+        int metricsPort = FreePort();
+        string output = Path.Combine(_dir, "mon");
+        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var a in new[]
+        {
+            Path.Combine(AppContext.BaseDirectory, "stakeout.dll"), "monitor", "-m", model, "-s", $"tcp://127.0.0.1:{port}", "-q", "--no-watch",
+            "--aggregate-window", "0", "-o", output, "--metrics-port", metricsPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        })
+        {
+            psi.ArgumentList.Add(a);
+        }
+
+        using var monitor = Process.Start(psi)!;
+        var stderr = monitor.StandardError.ReadToEndAsync();
+        _ = monitor.StandardOutput.ReadToEndAsync();
+        using var http = new HttpClient();
+        try
+        {
+            var first = CliInspectTests.Run("replay", data, "--to", $"tcp://127.0.0.1:{port}");
+            Assert.True(first.Code == 0, first.Stderr);
+            await WaitForMetric(http, metricsPort, "stakeout_flows_scored_total 1000\n");
+
+            TinyModel.Save(Path.Combine(_dir, "next.tmp"), ddosLeaf: 3.0);
+            File.Move(Path.Combine(_dir, "next.tmp"), model, overwrite: true);
+            Signal("-HUP", monitor.Id);
+            await WaitForMetric(http, metricsPort, "stakeout_model_reloads_total{result=\"ok\"} 1\n");
+
+            var second = CliInspectTests.Run("replay", data, "--to", $"tcp://127.0.0.1:{port}");
+            Assert.True(second.Code == 0, second.Stderr);
+            await WaitForMetric(http, metricsPort, "stakeout_flows_scored_total 2000\n");
+            Signal("-TERM", monitor.Id);
+            using var cts = new CancellationTokenSource(TimeSpan.FromMinutes(1));
+            await monitor.WaitForExitAsync(cts.Token);
+        }
+        finally
+        {
+            if (!monitor.HasExited)
+            {
+                monitor.Kill(entireProcessTree: true);
+            }
+        }
+
+        Assert.True(monitor.ExitCode == 0, await stderr);
+        var shas = File.ReadLines(Path.Combine(output, "alerts.json"))
+            .Select(l => JsonDocument.Parse(l).RootElement.GetProperty("stakeout").GetProperty("model_sha256").GetString())
+            .ToList();
+        Assert.Equal(2, shas.Distinct().Count());
+        using var summary = JsonDocument.Parse(File.ReadAllText(Path.Combine(output, "summary.json")));
+        Assert.Equal(2000, summary.RootElement.GetProperty("flows_scored").GetInt64());
+        Assert.Equal(0, summary.RootElement.GetProperty("flows_dropped").GetInt64());
+    }
+
+    private static void Signal(string signal, int pid) =>
+        Process.Start("kill", [signal, pid.ToString(System.Globalization.CultureInfo.InvariantCulture)])!.WaitForExit();
+
+    private static async Task WaitForMetric(HttpClient http, int port, string line)
+    {
+        string metrics = "";
+        for (int i = 0; i < 600 && !metrics.Contains(line, StringComparison.Ordinal); i++)
+        {
+            await Task.Delay(50);
+            try
+            {
+                metrics = await http.GetStringAsync(new Uri($"http://127.0.0.1:{port}/metrics"));
+            }
+            catch (HttpRequestException)
+            {
+                // The monitor may still be starting.
+            }
+        }
+
+        Assert.Contains(line, metrics, StringComparison.Ordinal);
+    }
+
+    private static int FreePort()
+    {
+        using var probe = new TcpListener(IPAddress.Loopback, 0);
+        probe.Start();
+        return ((IPEndPoint)probe.LocalEndpoint).Port;
+    }
+}
