@@ -178,14 +178,13 @@ internal static class TrainCommands
     /// <summary>Reading progress on the console in 10 % steps (the log file keeps only the totals).</summary>
     private sealed class ReadProgressReporter : IProgress<ReadProgress>
     {
-        private long _lastStep = -1;
+        private readonly ReadProgressSteps _steps = new();
 
         public void Report(ReadProgress value)
         {
-            long step = value.BytesTotal <= 0 ? 10 : value.BytesDone * 10 / value.BytesTotal;
-            if (step != Interlocked.Exchange(ref _lastStep, step))
+            if (_steps.Next(value) is { } line)
             {
-                Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  reading {step * 10,3} % · {Path.GetFileName(value.File)} · {value.RowsRead:N0} rows"));
+                Console.Error.WriteLine(line);
             }
         }
     }
