@@ -178,14 +178,13 @@ internal static class TrainCommands
     /// <summary>Reading progress on the console in 10 % steps (the log file keeps only the totals).</summary>
     private sealed class ReadProgressReporter : IProgress<ReadProgress>
     {
-        private long _lastStep = -1;
+        private readonly ReadProgressSteps _steps = new();
 
         public void Report(ReadProgress value)
         {
-            long step = value.BytesTotal <= 0 ? 10 : value.BytesDone * 10 / value.BytesTotal;
-            if (step != Interlocked.Exchange(ref _lastStep, step))
+            if (_steps.Next(value) is { } line)
             {
-                Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  reading {step * 10,3} % · {Path.GetFileName(value.File)} · {value.RowsRead:N0} rows"));
+                Console.Error.WriteLine(line);
             }
         }
     }
@@ -247,7 +246,9 @@ internal sealed class TrainOptionSet
 
     public Option<string?> SaveSplit { get; } = new("--save-split") { Description = "Write the exact train and test rows there (train.csv, test.csv) so other tools train on the same rows." };
 
-    public Option<int> Rounds { get; } = new("--rounds") { Description = "Boosting rounds.", DefaultValueFactory = _ => new LightGbmSettings().Iterations };
+    public Option<int> Rounds { get; } = new("--rounds") { Description = "Boosting rounds; with early stopping, the most allowed.", DefaultValueFactory = _ => new LightGbmSettings().Iterations };
+
+    public Option<int> EarlyStopping { get; } = new("--early-stopping-rounds") { Description = "Stop boosting when the log-loss of a stratified 10 % slice of the training split (never the test split) has not improved for N rounds, keep the best round, and refit that many rounds on the whole training split; 0 (default) = exactly --rounds.", DefaultValueFactory = _ => new LightGbmSettings().EarlyStoppingRounds };
 
     public Option<double> LearningRate { get; } = new("--learning-rate") { Description = "Boosting learning rate.", DefaultValueFactory = _ => new LightGbmSettings().LearningRate };
 
@@ -277,6 +278,7 @@ internal sealed class TrainOptionSet
         command.Options.Add(Exclude);
         command.Options.Add(SaveSplit);
         command.Options.Add(Rounds);
+        command.Options.Add(EarlyStopping);
         command.Options.Add(LearningRate);
         command.Options.Add(Leaves);
         command.Options.Add(MinData);
@@ -304,6 +306,7 @@ return new TrainOptions
             LightGbm = new LightGbmSettings
             {
                 Iterations = parse.GetValue(Rounds),
+                EarlyStoppingRounds = parse.GetValue(EarlyStopping),
                 LearningRate = parse.GetValue(LearningRate),
                 Leaves = parse.GetValue(Leaves),
                 MinDataInLeaf = parse.GetValue(MinData),

@@ -97,4 +97,47 @@ public sealed record DataSplit(IReadOnlyList<int> Train, IReadOnlyList<int> Test
         test.Sort();
         return new DataSplit(train, test, mode, testFraction, seed);
     }
+
+    /// <summary>
+    /// Carves a stratified, seeded validation slice out of <paramref name="trainRows"/> (never the test split) for early
+    /// stopping: per class round(n × fraction) rows, and at least one row of every class that has two or more, so the
+    /// rare classes have a voice in the stopping rule; a class of one row stays in fitting.
+    /// </summary>
+    public static (IReadOnlyList<int> Fit, IReadOnlyList<int> Validation) CarveValidation(TrainingTable table, IReadOnlyList<int> trainRows, double fraction, int seed)
+    {
+        ArgumentNullException.ThrowIfNull(table);
+        ArgumentNullException.ThrowIfNull(trainRows);
+        if (!(fraction > 0 && fraction < 1))
+        {
+            throw new ArgumentOutOfRangeException(nameof(fraction), fraction, "the validation fraction must be between 0 and 1 (exclusive).");
+        }
+
+        var byClass = new List<int>[table.Classes.Count];
+        for (int c = 0; c < byClass.Length; c++)
+        {
+            byClass[c] = [];
+        }
+
+        foreach (int row in trainRows)
+        {
+            byClass[table.Label(row)].Add(row);
+        }
+
+        // A seed of its own, so the slice does not repeat the test split's shuffle.
+        var random = new Random(unchecked((seed * 7919) + 104_729));
+        var fit = new List<int>(trainRows.Count);
+        var validation = new List<int>();
+        foreach (var rows in byClass)
+        {
+            var shuffled = rows.ToArray();
+            random.Shuffle(shuffled);
+            int count = shuffled.Length < 2 ? 0 : Math.Clamp((int)Math.Round(shuffled.Length * fraction, MidpointRounding.AwayFromZero), 1, shuffled.Length - 1);
+            validation.AddRange(shuffled.AsSpan(0, count));
+            fit.AddRange(shuffled.AsSpan(count));
+        }
+
+        fit.Sort();
+        validation.Sort();
+        return (fit, validation);
+    }
 }

@@ -4,6 +4,7 @@ using System.Text;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using Stakeout.Core;
+using Stakeout.Evaluation;
 using Stakeout.Ingest;
 using Stakeout.Models;
 
@@ -98,8 +99,8 @@ public sealed record TrainResult
     /// <summary>The split.</summary>
     public required DataSplit Split { get; init; }
 
-    /// <summary>Metrics on the held-out test rows.</summary>
-    public required ClassificationMetrics Test { get; init; }
+    /// <summary>Metrics on the held-out test rows (Stakeout.Evaluation's, as `stakeout evaluate` computes them).</summary>
+    public required EvaluationMetrics Test { get; init; }
 
     /// <summary>classification_report.log text.</summary>
     public required string Report { get; init; }
@@ -293,6 +294,13 @@ public sealed class TrainingRun(ITrainingLog log, TimeProvider time)
                 settings = settings with { Iterations = rounds };
             }
 
+            int? maxRounds = null;
+            if (prebuilt is null && settings.EarlyStoppingRounds > 0)
+            {
+                maxRounds = settings.Iterations;
+                settings = settings with { Iterations = ChooseRounds(table, split.Train, settings, options.Seed, cancellationToken), EarlyStoppingRounds = 0 };
+            }
+
             log.Info(string.Create(c, $"fitting LightGBM {(table.Classes.Count == 2 ? "binary" : "multiclass")} on {table.Features.Count} features, {table.Classes.Count} classes: {settings.Iterations} rounds, {settings.Leaves} leaves, learning rate {settings.LearningRate}, lambda_l2 {settings.L2}, min_data_in_leaf {settings.MinDataInLeaf}, imbalance {settings.ToDictionary()["imbalance"]}"));
             GbdtModel gbdt;
             if (prebuilt is null)
@@ -309,6 +317,13 @@ public sealed class TrainingRun(ITrainingLog log, TimeProvider time)
             }
 
             hyper = settings.ToDictionary();
+            if (maxRounds is { } max)
+            {
+                hyper["early_stopping_rounds"] = options.LightGbm.EarlyStoppingRounds.ToString(c);
+                hyper["early_stopping_max_rounds"] = max.ToString(c);
+                hyper["early_stopping_validation_fraction"] = options.LightGbm.ValidationFraction.ToString("R", c);
+            }
+
             hyper["trainer"] = "ml.net lightgbm";
             hyper["objective"] = table.Classes.Count == 2 ? "binary" : "multiclass";
             hyper["seed"] = options.Seed.ToString(c);
@@ -320,7 +335,7 @@ public sealed class TrainingRun(ITrainingLog log, TimeProvider time)
         log.Info(string.Create(c, $"fitted in {fitTime.TotalSeconds:F1} s"));
         int benign = IndexOf(table.Classes, LabelTaxonomy.Benign);
         var test = Score(model, table, split.Test, benign, options.Threshold);
-        log.Info(string.Create(c, $"test split: accuracy {test.Accuracy:F4}, macro-F1 {test.MacroF1:F4}, BENIGN false-positive rate {Pct(test.BenignFalsePositiveRate)}, attack recall {Pct(test.AttackRecall)}"));
+        log.Info(string.Create(c, $"test split: accuracy {test.Accuracy:F4}, macro-F1 {test.MacroF1:F4}, BENIGN false-positive rate {Pct(test.BenignFpr)}, attack recall {Pct(test.AttackRecall)}"));
         var importance = Importance(model, table);
         var trainCounts = table.ClassCounts(split.Train);
         var manifest = new ModelManifest
@@ -347,7 +362,7 @@ public sealed class TrainingRun(ITrainingLog log, TimeProvider time)
                 Seed = split.Seed,
                 ClassCounts = table.Classes.Select((n, i) => (n, i)).ToDictionary(t => t.n, t => trainCounts[t.i], StringComparer.Ordinal),
             },
-            Metrics = test.ToDictionary(),
+            Metrics = ManifestMetrics(test),
             Hyperparameters = hyper,
             FeatureImportance = importance,
             Lineage = lineage,
@@ -380,17 +395,111 @@ public sealed class TrainingRun(ITrainingLog log, TimeProvider time)
         }
     }
 
-    internal static ClassificationMetrics Score(ExportedModel model, TrainingTable table, IReadOnlyList<int> rows, int benign, double threshold)
+    /// <summary>
+    /// Scores <paramref name="rows"/> with the exported model and measures them with Stakeout.Evaluation (the detector's
+    /// decision rule at <paramref name="threshold"/>). <paramref name="keepScores"/> keeps probabilities for PR-AUC.
+    /// </summary>
+    internal static EvaluationMetrics Score(ExportedModel model, TrainingTable table, IReadOnlyList<int> rows, int benign, double threshold, bool keepScores = true)
     {
         int k = model.Classes;
-        var probabilities = new double[rows.Count * k];
+        var probabilities = new float[rows.Count * k];
         var truth = new int[rows.Count];
-        Parallel.For(0, rows.Count, i =>
+        Parallel.For(0, rows.Count, () => new double[k], (i, _, p) =>
         {
-            model.Predict(table.Row(rows[i]), probabilities.AsSpan(i * k, k));
+            model.Predict(table.Row(rows[i]), p);
+            for (int c = 0; c < k; c++)
+            {
+                probabilities[(i * k) + c] = (float)p[c];
+            }
+
             truth[i] = table.Label(rows[i]);
-        });
-        return ClassificationMetrics.Compute(table.Classes, truth, probabilities, benign, threshold);
+            return p;
+        }, _ => { });
+        var accumulator = new EvaluationAccumulator(table.Classes, table.Level, benign, threshold, keepScores);
+        accumulator.AddBatch(truth, [.. table.Classes.Select(LabelTaxonomy.Resolve)], probabilities);
+        return accumulator.Compute(table.Level);
+    }
+
+    /// <summary>The headline figures the manifest records (undefined rates are left out, never NaN).</summary>
+    internal static Dictionary<string, double> ManifestMetrics(EvaluationMetrics metrics)
+    {
+        var d = new Dictionary<string, double>(StringComparer.Ordinal)
+        {
+            ["rows"] = metrics.Rows,
+            ["accuracy"] = Math.Round(metrics.Accuracy, 6),
+            ["macro_f1"] = Math.Round(metrics.MacroF1, 6),
+            ["weighted_f1"] = Math.Round(metrics.WeightedF1, 6),
+        };
+        if (metrics.BenignFpr is { } fpr)
+        {
+            d["benign_fpr"] = Math.Round(fpr, 6);
+        }
+
+        if (metrics.AttackRecall is { } recall)
+        {
+            d["attack_recall"] = Math.Round(recall, 6);
+        }
+
+        return d;
+    }
+
+    /// <summary>
+    /// Early stopping: boosts up to <see cref="LightGbmSettings.Iterations"/> rounds on the training split minus a stratified
+    /// validation slice (the test split is never looked at), recomputes the slice's log-loss round by round from the
+    /// exported trees (class-weighted like the objective), and returns the round where it was lowest, by LightGBM's rule:
+    /// stop once <see cref="LightGbmSettings.EarlyStoppingRounds"/> rounds bring no improvement. (ML.NET 5.0.1's own
+    /// EarlyStoppingRound stopped at round 22 of a curve that was still falling, so the rule is applied here.) The final model is then boosted
+    /// that many rounds on the whole training split, so no training row is lost to validation.
+    /// </summary>
+    internal int ChooseRounds(TrainingTable table, IReadOnlyList<int> trainRows, LightGbmSettings settings, int seed, CancellationToken cancellationToken)
+    {
+        var c = CultureInfo.InvariantCulture;
+        var (fit, validation) = DataSplit.CarveValidation(table, trainRows, settings.ValidationFraction, seed);
+        if (validation.Count == 0 || fit.Count == 0)
+        {
+            log.Info(string.Create(c, $"early stopping off: {trainRows.Count:N0} training rows are too few for a validation slice; {settings.Iterations} rounds"));
+            return settings.Iterations;
+        }
+
+        var watch = Stopwatch.StartNew();
+        var (probe, _, _) = LightGbmTrainer.Train(table, fit, settings, seed, cancellationToken);
+        int width = table.Features.Count;
+        var rows = new float[validation.Count * width];
+        var labels = new int[validation.Count];
+        var gather = new TableDataView(table, validation, table.Features);
+        for (int i = 0; i < validation.Count; i++)
+        {
+            gather.Gather(validation[i], rows.AsSpan(i * width, width));
+            labels[i] = table.Label(validation[i]);
+        }
+
+        var weights = settings.Imbalance is ImbalanceHandling.BalancedWeights or ImbalanceHandling.ClassWeights
+            ? LightGbmTrainer.Balance(table, fit, settings.Imbalance, seed).Weights
+            : null;
+        var losses = probe.LossByIteration(rows, labels, weights);
+        int best = BestRound(losses, settings.EarlyStoppingRounds);
+        log.Info(string.Create(c, $"early stopping on {validation.Count:N0} validation rows carved from the training split ({fit.Count:N0} fitted): validation log-loss lowest at round {best} ({(best > 0 ? losses[best - 1] : double.NaN):F5}) of {losses.Length} boosted (max {settings.Iterations}, patience {settings.EarlyStoppingRounds}) in {watch.Elapsed.TotalSeconds:F1} s"));
+        return best;
+    }
+
+    /// <summary>
+    /// The 1-based round with the lowest loss, scanning until <paramref name="patience"/> rounds pass without a new lowest
+    /// (LightGBM's early-stopping rule); at least 1.
+    /// </summary>
+    internal static int BestRound(IReadOnlyList<double> losses, int patience)
+    {
+        ArgumentNullException.ThrowIfNull(losses);
+        ArgumentOutOfRangeException.ThrowIfLessThan(patience, 1);
+        int best = 0;
+        for (int r = 1; r < losses.Count && r - best <= patience; r++)
+        {
+            if (losses[r] < losses[best])
+            {
+                best = r;
+            }
+        }
+
+        return losses.Count == 0 ? 1 : best + 1;
     }
 
     /// <summary>Largest probability difference between ML.NET's own predictions and the exported trees on <paramref name="rows"/>.</summary>
@@ -472,7 +581,7 @@ public sealed class TrainingRun(ITrainingLog log, TimeProvider time)
         return result;
     }
 
-    private static string BuildReport(TrainingTable table, DataSplit split, ClassificationMetrics test, Dictionary<string, double> importance, TrainOptions options, string kind)
+    private static string BuildReport(TrainingTable table, DataSplit split, EvaluationMetrics test, Dictionary<string, double> importance, TrainOptions options, string kind)
     {
         var c = CultureInfo.InvariantCulture;
         var sb = new StringBuilder();
@@ -480,7 +589,7 @@ public sealed class TrainingRun(ITrainingLog log, TimeProvider time)
         sb.Append(c, $"data: {table.RowsRead:N0} rows read, {table.DuplicatesRemoved:N0} exact duplicates removed before the split, {table.Count:N0} rows\n");
         sb.Append(c, $"split: {split.ModeName}, test fraction {split.TestFraction}, seed {split.Seed}: {split.Train.Count:N0} train / {split.Test.Count:N0} test rows\n");
         sb.Append(c, $"threshold: attack score >= {options.Threshold}\n\n");
-        sb.Append(test.ToText());
+        sb.Append(test.Rows == 0 ? "no test rows to score.\n" : ClassificationReportText.Format(test));
         double total = importance.Values.Sum();
         sb.Append("\nfeature importance (gain share, top 20):\n");
         foreach (var (name, gain) in importance.Take(20))
@@ -512,5 +621,5 @@ public sealed class TrainingRun(ITrainingLog log, TimeProvider time)
         return -1;
     }
 
-    private static string Pct(double v) => double.IsNaN(v) ? "n/a" : v.ToString("P3", CultureInfo.InvariantCulture);
+    private static string Pct(double? v) => v is { } x ? x.ToString("P3", CultureInfo.InvariantCulture) : "n/a";
 }

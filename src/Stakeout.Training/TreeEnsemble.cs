@@ -290,7 +290,13 @@ internal sealed class GbdtModel
     /// Mean log-loss on <paramref name="labels"/> after each boosting round (softmax for multiclass, sigmoid for binary,
     /// where class 1 is the positive class): how training went, round by round.
     /// </summary>
-    public double[] LossByIteration(float[] rows, int[] labels)
+    public double[] LossByIteration(float[] rows, int[] labels) => LossByIteration(rows, labels, null);
+
+    /// <summary>
+    /// Log-loss after each round, each row weighted by its class's entry in <paramref name="classWeights"/> (null: 1), so
+    /// that with balanced class weights the validation loss follows the objective boosting minimises.
+    /// </summary>
+    public double[] LossByIteration(float[] rows, int[] labels, float[]? classWeights)
     {
         int width = Features.Count, k = TreesPerIteration, n = labels.Length;
         var raw = new double[n * k];
@@ -307,14 +313,16 @@ internal sealed class GbdtModel
                 }
             }
 
-            double sum = 0;
+            double sum = 0, weight = 0;
             for (int r = 0; r < n; r++)
             {
                 Probabilities(raw.AsSpan(r * k, k), p);
-                sum -= Math.Log(Math.Max(p[labels[r]], 1e-15));
+                double w = classWeights is null ? 1 : classWeights[labels[r]];
+                sum -= w * Math.Log(Math.Max(p[labels[r]], 1e-15));
+                weight += w;
             }
 
-            losses[it] = sum / n;
+            losses[it] = weight > 0 ? sum / weight : 0;
         }
 
         return losses;

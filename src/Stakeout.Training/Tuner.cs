@@ -89,9 +89,9 @@ public sealed class Tuner(ITrainingLog log)
                 var fit = trainRows.Where((_, i) => foldOf[i] != f).ToArray();
                 var held = trainRows.Where((_, i) => foldOf[i] == f).ToArray();
                 var (model, _, _) = LightGbmTrainer.Train(table, fit, settings, seed, cancellationToken);
-                var metrics = TrainingRun.Score(new ExportedModel(model, null, table.Classes.Count), table, held, benign, 0.5);
+                var metrics = TrainingRun.Score(new ExportedModel(model, null, table.Classes.Count), table, held, benign, 0.5, keepScores: false);
                 f1s.Add(metrics.MacroF1);
-                fprs.Add(metrics.BenignFalsePositiveRate);
+                fprs.Add(metrics.BenignFpr ?? double.NaN);
             }
 
             double mean = f1s.Average();

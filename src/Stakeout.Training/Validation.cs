@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using Stakeout.Core;
+using Stakeout.Evaluation;
 using Stakeout.Ingest;
 
 namespace Stakeout.Training;
@@ -33,7 +34,7 @@ public static class Validation
         bool anyIdentity = false;
         long rows = 0, flagged = 0, unlabelled = 0, unmappable = 0;
         var truth = new List<int>();
-        var probabilitiesAll = new List<double>();
+        var probabilitiesAll = new List<float>();
         var p = new double[model.Classes];
         var classIndex = classes.Select((n, i) => (n, i)).ToDictionary(t => t.n, t => t.i, StringComparer.Ordinal);
         foreach (var batch in read.ReadBatches(null, cancellationToken))
@@ -70,7 +71,10 @@ public static class Validation
                 }
 
                 truth.Add(t);
-                probabilitiesAll.AddRange(p);
+                foreach (double v in p)
+                {
+                    probabilitiesAll.Add((float)v);
+                }
             }
         }
 
@@ -89,8 +93,9 @@ public static class Validation
 
         if (truth.Count > 0)
         {
-            var metrics = ClassificationMetrics.Compute(classes, truth.ToArray(), probabilitiesAll.ToArray(), benign, threshold);
-            sb.Append('\n').Append(metrics.ToText());
+            var accumulator = new EvaluationAccumulator(classes, level, benign, threshold);
+            accumulator.AddBatch(truth.ToArray(), [.. classes.Select(LabelTaxonomy.Resolve)], probabilitiesAll.ToArray());
+            sb.Append('\n').Append(ClassificationReportText.Format(accumulator.Compute(level)));
         }
 
         var ipText = new StringBuilder();

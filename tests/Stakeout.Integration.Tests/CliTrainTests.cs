@@ -38,9 +38,15 @@ public sealed class CliTrainTests : IDisposable
         Assert.Contains("exact duplicates removed", app, StringComparison.Ordinal);
         Assert.Contains("exact duplicates removed", stderr, StringComparison.Ordinal);
         string report = File.ReadAllText(Path.Combine(output, "classification_report.log"));
-        Assert.Contains("confusion matrix", report, StringComparison.Ordinal);
+        // Stakeout.Evaluation's report (as `stakeout evaluate` writes it), then training's own sections.
+        Assert.Contains("Evaluation at class level on ", report, StringComparison.Ordinal);
+        Assert.Contains("BENIGN false-positive rate:", report, StringComparison.Ordinal);
+        Assert.Contains("Confusion matrix", report, StringComparison.Ordinal);
         Assert.Contains("feature importance", report, StringComparison.Ordinal);
-        Assert.Contains("rows scored: 1,299", File.ReadAllText(Path.Combine(output, "validation_report.log")), StringComparison.Ordinal);
+        Assert.Contains("constant features", report, StringComparison.Ordinal);
+        string validationReport = File.ReadAllText(Path.Combine(output, "validation_report.log"));
+        Assert.Contains("rows scored: 1,299", validationReport, StringComparison.Ordinal);
+        Assert.Contains("Confusion matrix", validationReport, StringComparison.Ordinal);
         var ips = File.ReadAllLines(Path.Combine(output, "malicious_ips.log"));
         Assert.NotEmpty(ips);
         Assert.All(ips, line => Assert.True(IPAddress.TryParse(line.Split(' ')[0], out _), $"not an address: {line}"));

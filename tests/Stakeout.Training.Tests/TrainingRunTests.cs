@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Stakeout.Core;
+using Stakeout.Evaluation;
 using Stakeout.Models;
 
 namespace Stakeout.Training.Tests;
@@ -55,7 +56,8 @@ public sealed class TrainingRunTests : IDisposable
         Assert.NotEmpty(m.FeatureImportance);
         Assert.InRange(result.ExportMaxAbsDiff, 0, 1e-5);
         Assert.Contains(log.Lines, l => l.Contains("exact duplicates removed", StringComparison.Ordinal));
-        Assert.Contains("confusion matrix", result.Report, StringComparison.Ordinal);
+        Assert.Contains("Confusion matrix", result.Report, StringComparison.Ordinal);
+        Assert.Contains("BENIGN false-positive rate", result.Report, StringComparison.Ordinal);
         Assert.Contains("feature importance", result.Report, StringComparison.Ordinal);
         Assert.Contains("constant features", result.Report, StringComparison.Ordinal);
 
@@ -101,17 +103,38 @@ public sealed class TrainingRunTests : IDisposable
     }
 
     [Fact]
-    public void Metrics_KnownConfusion_ExactFigures()
+    public void Execute_TestReport_IsStakeoutEvaluationOnTheTestRows()
     {
-        // truth: B B B A A ; predicted: B A B A B  (threshold 0.5 on P(attack))
-        double[] p = [0.9, 0.1, 0.2, 0.8, 0.7, 0.3, 0.1, 0.9, 0.6, 0.4];
-        var m = ClassificationMetrics.Compute(["BENIGN", "ATTACK"], [0, 0, 0, 1, 1], p, 0, 0.5);
+        string a = _fixtures.Write("a.csv", [("BENIGN", 60), ("DDoS", 40), ("PortScan", 30), ("Bot", 20)], seed: 3);
 
-        Assert.Equal(0.6, m.Accuracy, 10);
-        Assert.Equal(1.0 / 3, m.BenignFalsePositiveRate, 10);
-        Assert.Equal(0.5, m.AttackRecall, 10);
-        Assert.Equal(2.0 / 3, m.PerClass[0].Precision, 10);
-        Assert.Equal(0.5, m.PerClass[1].F1, 10);
-        Assert.Equal([[2L, 1L], [1L, 1L]], m.Confusion);
+        var result = new TrainingRun(new ListLog(), TimeProvider.System).Execute(new TrainOptions
+        {
+            Paths = [a],
+            LightGbm = new LightGbmSettings { Iterations = 5, Leaves = 4, MinDataInLeaf = 3 },
+        });
+
+        // Score the test rows with the runtime scorer and measure them with Stakeout.Evaluation directly.
+        var scorer = result.Artifact.CreateScorer();
+        var test = result.Split.Test;
+        var features = new float[test.Count * FeatureSchema.Count];
+        var truth = new int[test.Count];
+        for (int i = 0; i < test.Count; i++)
+        {
+            result.Table.Row(test[i]).CopyTo(features.AsSpan(i * FeatureSchema.Count));
+            truth[i] = result.Table.Label(test[i]);
+        }
+
+        var probabilities = new float[test.Count * scorer.Classes.Count];
+        scorer.Score(features, probabilities);
+        var accumulator = new EvaluationAccumulator(result.Table.Classes, result.Table.Level, scorer.BenignClassIndex, 0.5);
+        accumulator.AddBatch(truth, [.. result.Table.Classes.Select(LabelTaxonomy.Resolve)], probabilities);
+        var expected = accumulator.Compute();
+
+        Assert.Equal(expected.Confusion.Matrix, result.Test.Confusion.Matrix);
+        Assert.Equal(expected.MacroF1, result.Test.MacroF1, 12);
+        Assert.Equal(expected.BenignFpr, result.Test.BenignFpr);
+        Assert.Equal(expected.AttackRecall, result.Test.AttackRecall);
+        Assert.Contains(ClassificationReportText.Format(result.Test), result.Report, StringComparison.Ordinal);
+        Assert.Equal(Math.Round(expected.MacroF1, 6), result.Artifact.Manifest.Metrics["macro_f1"]);
     }
 }
