@@ -100,6 +100,8 @@ internal sealed partial class TreeEnsembleScorer
             _blockRoots[t] = toBlock[root];
         }
 
+        CompileVector(columnOf);
+
         _blockNodes = [.. nodes];
         _blockLeaves = [.. leaves];
         _columns = [.. columns];
@@ -177,8 +179,15 @@ internal sealed partial class TreeEnsembleScorer
         int[] roots = _blockRoots;
         int[] steps = _blockSteps;
         int[] treeClass = _treeClass;
+        bool[] vectorTree = _vectorTree;
         for (int t = 0; t < roots.Length; t++)
         {
+            if (vectorTree[t])
+            {
+                WalkVectorTree(t, scratch, raw);
+                continue;
+            }
+
             int root = roots[t];
             for (int r = 0; r < count; r++)
             {
