@@ -101,6 +101,13 @@ public class ScorerVsMlNetBenchmarks
     [Benchmark(OperationsPerInvoke = Rows)]
     public void FastScorer() => _scorer.Score(_canonical, _probabilities);
 
+    /// <summary>
+    /// In-run yardstick for the blocked scorer: the reference row-at-a-time walk (every tree, double comparisons, full
+    /// missing-value rule) that the blocked path is tested against; the scorer before blocking was this walk.
+    /// </summary>
+    [Benchmark(OperationsPerInvoke = Rows)]
+    public void RowByRowWalk() => ((Stakeout.Models.Scoring.TreeEnsembleScorer)_scorer).ScoreRowByRow(_canonical, _probabilities, Rows);
+
     [Benchmark(OperationsPerInvoke = Rows)]
     public void FastScorerAllCores()
     {

@@ -114,6 +114,10 @@ internal sealed partial class TreeEnsembleScorer : IFlowScorer
         _plain = _nodes.All(n => (n.Flags & CompiledNode.MissingTypeMask) == LightGbmText.MissingNone);
         int maxDepth = _treeDepth.Length == 0 ? 0 : _treeDepth.Max();
         _shapPathCapacity = (maxDepth + 2) * (maxDepth + 3) / 2;
+        if (_plain)
+        {
+            CompileBlocked();
+        }
     }
 
     /// <inheritdoc />
@@ -135,22 +139,30 @@ internal sealed partial class TreeEnsembleScorer : IFlowScorer
     /// <inheritdoc />
     public void Score(ReadOnlySpan<float> features, Span<float> probabilities)
     {
+        int rows = ScorerShapes.Rows(features, probabilities, Classes.Count);
+        if (_plain)
+        {
+            ScoreBlocked(features, probabilities, rows);
+        }
+        else
+        {
+            ScoreRowByRow(features, probabilities, rows);
+        }
+    }
+
+    /// <summary>
+    /// The reference walk: one row at a time, every tree in double with LightGBM's full decision rule (missing types
+    /// included). Used for models with missing types, and by the tests as the yardstick of the blocked path.
+    /// </summary>
+    internal void ScoreRowByRow(ReadOnlySpan<float> features, Span<float> probabilities, int rows)
+    {
         int k = Classes.Count;
-        int rows = ScorerShapes.Rows(features, probabilities, k);
         Span<double> x = stackalloc double[FeatureSchema.Count];
         Span<double> raw = stackalloc double[k];
         for (int r = 0; r < rows; r++)
         {
             NonFiniteMapping.Prepare(features.Slice(r * FeatureSchema.Count, FeatureSchema.Count), x, _nanZeroInfMax);
-            if (_plain)
-            {
-                PlainMargins(x, raw);
-            }
-            else
-            {
-                Margins(x, raw);
-            }
-
+            Margins(x, raw);
             ToProbabilities(raw, probabilities.Slice(r * k, k));
         }
     }
@@ -187,41 +199,6 @@ internal sealed partial class TreeEnsembleScorer : IFlowScorer
             {
                 // Safe without bounds checks: the compiler (constructor) only emits indices the parser proved in range.
                 node = Next(in Unsafe.Add(ref nodes, node), x);
-            }
-
-            raw[t % perIteration] += Unsafe.Add(ref leaves, ~node);
-        }
-    }
-
-    /// <summary>
-    /// <see cref="Margins"/> for a model without missing types (what the trainer's "nan-zero-inf-max" models are): the
-    /// split is a single comparison. NaN is compared as 0 here as LightGBM does for such nodes.
-    /// </summary>
-    private void PlainMargins(Span<double> x, Span<double> raw)
-    {
-        raw.Clear();
-        if (!_nanZeroInfMax)
-        {
-            foreach (ref double v in x)
-            {
-                v = double.IsNaN(v) ? 0 : v;
-            }
-        }
-
-        ref CompiledNode nodes = ref MemoryMarshal.GetArrayDataReference(_nodes);
-        ref double leaves = ref MemoryMarshal.GetArrayDataReference(_leafValues);
-        ref double values = ref MemoryMarshal.GetReference(x);
-        int[] roots = _roots;
-        int perIteration = _perIteration;
-        for (int t = 0; t < roots.Length; t++)
-        {
-            int node = roots[t];
-            while (node >= 0)
-            {
-                // Unchecked reads are safe: node indices were proven in range when compiling, and every Feature is a
-                // canonical index below FeatureSchema.Count, the length of x.
-                ref readonly CompiledNode n = ref Unsafe.Add(ref nodes, node);
-                node = Unsafe.Add(ref values, n.Feature) <= n.Threshold ? n.Left : n.Right;
             }
 
             raw[t % perIteration] += Unsafe.Add(ref leaves, ~node);

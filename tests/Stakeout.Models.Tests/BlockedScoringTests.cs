@@ -1,0 +1,101 @@
+using Stakeout.Core;
+using Stakeout.Models.Scoring;
+using static Stakeout.Models.Tests.TestModels;
+
+namespace Stakeout.Models.Tests;
+
+/// <summary>
+/// The blocked scorer (float comparisons, rows in lock-step per tree) against the reference row-by-row walk (double
+/// comparisons, one row at a time): the probabilities must be bit-for-bit equal, for every remainder of the block size.
+/// </summary>
+public sealed class BlockedScoringTests
+{
+    private static readonly int[] Canonical = [0, 3, 7, 14, 15, 40, 77];
+
+    [Theory]
+    // Up to 31 leaves: the AVX-512 register-table walk where the CPU has it; 60 leaves: the scalar lock-step walk.
+    [InlineData(NonFiniteMapping.NanZeroInfMax, 2, 31)]
+    [InlineData(NonFiniteMapping.NanZeroInfMax, 3, 31)]
+    [InlineData(NonFiniteMapping.Missing, 2, 31)]
+    [InlineData(NonFiniteMapping.Missing, 3, 31)]
+    [InlineData(NonFiniteMapping.NanZeroInfMax, 3, 60)]
+    [InlineData(NonFiniteMapping.Missing, 2, 60)]
+    public void Score_EveryBlockRemainder_EqualsRowByRow(string policy, int classes, int maxLeaves)
+    {
+        var random = new Random(classes * 31 + policy.Length);
+
+        // Thresholds that are not floats (so rounding them to float matters), a few exactly at float values, and huge ones.
+        string text = RandomTrees.LightGbmText(random, trees: 25, classes, features: Canonical.Length, maxLeaves,
+            threshold: (r, _) => r.Next(8) switch
+            {
+                0 => (double)(float)(r.NextDouble() * 2 - 1),
+                1 => r.Next(2) == 0 ? 1e300 : -1e300,
+                2 => r.Next(2) == 0 ? float.MaxValue : -(double)float.MaxValue,
+                _ => (r.NextDouble() * 2) - 1,
+            },
+            withMissingTypes: false);
+        string[] names = classes == 2 ? ["BENIGN", "ATTACK"] : ThreeClasses;
+        var scorer = (TreeEnsembleScorer)LightGbm(text, Canonical, names, policy);
+        int maxRows = (2 * TreeEnsembleScorer.BlockRows) + 1;
+        float[] rows = RandomRows(random, maxRows, text);
+
+        for (int count = 0; count <= maxRows; count++)
+        {
+            var features = rows.AsSpan(0, count * FeatureSchema.Count);
+            var blocked = new float[count * classes];
+            var reference = new float[count * classes];
+
+            scorer.Score(features, blocked);
+            scorer.ScoreRowByRow(features, reference, count);
+
+            Assert.True(blocked.AsSpan().SequenceEqual(reference), $"{count} rows: blocked and row-by-row scores differ.");
+        }
+    }
+
+    [Fact]
+    public void FloatThreshold_AnyDouble_DecidesFloatsLikeTheDoubleComparison()
+    {
+        var random = new Random(7);
+        for (int i = 0; i < 20_000; i++)
+        {
+            double threshold = random.Next(4) switch
+            {
+                0 => (double)(float)(random.NextDouble() * 100 - 50),
+                1 => random.Next(2) == 0 ? double.MaxValue : -double.MaxValue,
+                _ => (random.NextDouble() * 100) - 50,
+            };
+            float f = TreeEnsembleScorer.FloatThreshold(threshold);
+            float exact = (float)threshold;
+            foreach (float v in new[] { exact, MathF.BitIncrement(exact), MathF.BitDecrement(exact), float.MaxValue, -float.MaxValue, float.PositiveInfinity, float.NegativeInfinity, 0f })
+            {
+                Assert.Equal((double)v <= threshold, v <= f);
+            }
+        }
+    }
+
+    /// <summary>Rows mixing uniform values, values at and next to the model's thresholds, NaN, ±∞ and ±float.MaxValue.</summary>
+    private static float[] RandomRows(Random random, int count, string modelText)
+    {
+        double[] thresholds = [.. modelText.Split('\n')
+            .Where(l => l.StartsWith("threshold=", StringComparison.Ordinal))
+            .SelectMany(l => l["threshold=".Length..].Split(' ', StringSplitOptions.RemoveEmptyEntries))
+            .Select(v => double.Parse(v, System.Globalization.CultureInfo.InvariantCulture))];
+        var rows = new float[count * FeatureSchema.Count];
+        for (int i = 0; i < rows.Length; i++)
+        {
+            float near = thresholds.Length == 0 ? 0f : (float)thresholds[random.Next(thresholds.Length)];
+            rows[i] = random.Next(10) switch
+            {
+                0 => float.NaN,
+                1 => random.Next(2) == 0 ? float.PositiveInfinity : float.NegativeInfinity,
+                2 => random.Next(2) == 0 ? float.MaxValue : -float.MaxValue,
+                3 => near,
+                4 => MathF.BitIncrement(near),
+                5 => MathF.BitDecrement(near),
+                _ => (float)((random.NextDouble() * 2) - 1),
+            };
+        }
+
+        return rows;
+    }
+}
