@@ -149,6 +149,7 @@ internal static class DetectCommands
             },
         };
         var emitInterval = new Option<double>("--emit-interval") { Description = "pcap:/iface: only. Also score a flow still open every this many seconds of packet time (0 = score flows only when they end or time out)." };
+        var captureFilter = new Option<string?>("--capture-filter") { Description = "iface: only. A BPF filter on the captured packets, e.g. \"tcp port 80\"." };
         var flowTimeout = new Option<double>("--flow-timeout") { Description = "pcap:/iface: only. Seconds from a flow's first packet after which it ends.", DefaultValueFactory = _ => 120 };
         var command = new Command(
             "monitor",
@@ -164,14 +165,14 @@ internal static class DetectCommands
               cat flows.csv | stakeout monitor -m model.stakeout --source stdin --quiet
               stakeout monitor -m model.stakeout -s tcp://127.0.0.1:5140 --max-flows 100000 --aggregate-window 0
               stakeout monitor -m model.stakeout --source pcap:incident.pcap -o out/
-              sudo stakeout monitor -m model.stakeout --source iface:eth0 --emit-interval 30 --metrics-port 9108
+              sudo stakeout monitor -m model.stakeout --source iface:eth0 --capture-filter "not port 22" --emit-interval 30
 
             With pcap:FILE or iface:NAME the packets are metered into flows (as `stakeout flows` does) and each flow is
             scored when it ends or times out (--emit-interval also scores long flows while open); alerts carry the
             capture's real addresses and ports, and the packets that could not be used are summed up by reason (weird).
             """)
         {
-            source, maxFlows, duration, metricsPort, backpressure, batchSize, batchWait, quiet, noWatch, eveMaxMb, meterMode, emitInterval, flowTimeout,
+            source, maxFlows, duration, metricsPort, backpressure, batchSize, batchWait, quiet, noWatch, eveMaxMb, meterMode, emitInterval, flowTimeout, captureFilter,
         };
         policy.AddTo(command);
         command.SetAction((parse, cancel) =>
@@ -198,6 +199,7 @@ internal static class DetectCommands
                         FlowTimeout = TimeSpan.FromSeconds(parse.GetValue(flowTimeout)),
                         EmitInterval = parse.GetValue(emitInterval) is > 0 and var seconds ? TimeSpan.FromSeconds(seconds) : null,
                     },
+                    CaptureFilter = parse.GetValue(captureFilter),
                 });
             return MonitorAsync(parse, policy, start, settings, cancel);
         });
