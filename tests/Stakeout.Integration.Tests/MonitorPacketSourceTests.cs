@@ -83,6 +83,24 @@ public sealed class MonitorPacketSourceTests(TrainedModelFixture fixture) : ICla
     }
 
     [SkippableFact]
+    public void MonitorPcap_EmitInterval_LongFlowsAlsoScoredWhileOpenAndAccountingCountsEachReport()
+    {
+        string pcap = SharedData.Path("cicflowmeter-pairs", "ftp.pcap");
+        var flows = FlowsOf(pcap, "cicflowmeter");
+
+        var (summary, alerts, stderr) = Monitor(pcap, "--emit-interval", "1", "--threshold", "0");
+
+        var interim = System.Text.RegularExpressions.Regex.Match(stderr, @"\(\+(\d+) interim reports\)");
+        Assert.True(interim.Success, stderr);
+        long reports = long.Parse(interim.Groups[1].Value, CultureInfo.InvariantCulture);
+        Assert.True(reports > 0, "the FTP sessions last minutes; one-second reports must occur");
+        Assert.Equal(flows.Count + reports, summary.GetProperty("flows_scored").GetInt64());
+        Assert.True(summary.GetProperty("balanced").GetBoolean());
+        // Interim reports are of flows that also end later: every alert names a flow `stakeout flows` writes.
+        Assert.All(alerts, a => Assert.Contains(a.Key, flows));
+    }
+
+    [SkippableFact]
     public void MonitorPcap_NoSuchFile_FailsNamingIt()
     {
         string missing = Path.Combine(fixture.Directory, "absent.pcap");
@@ -118,7 +136,7 @@ public sealed class MonitorPacketSourceTests(TrainedModelFixture fixture) : ICla
         {
             using var a = JsonDocument.Parse(line);
             var r = a.RootElement;
-            int proto = r.GetProperty("proto").GetString() switch { "TCP" => 6, "UDP" => 17, "ICMP" => 1, var p => throw new InvalidDataException($"proto {p}") };
+            int proto = r.GetProperty("proto").GetString() switch { "TCP" => 6, "UDP" => 17, "ICMP" => 1, var p => int.Parse(p!, CultureInfo.InvariantCulture) };
             string key = string.Create(CultureInfo.InvariantCulture, $"{r.GetProperty("src_ip").GetString()}-{r.GetProperty("dest_ip").GetString()}-{r.GetProperty("src_port").GetInt32()}-{r.GetProperty("dest_port").GetInt32()}-{proto}");
             return new AlertRow(key, r.GetProperty("stakeout").GetProperty("source_flow_id").GetString()!, r.GetProperty("alert").GetProperty("signature").GetString()!);
         }).ToList();
