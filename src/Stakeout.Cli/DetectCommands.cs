@@ -4,6 +4,8 @@ using System.Net;
 using System.Runtime.InteropServices;
 using Microsoft.Extensions.Logging;
 using Stakeout.Detection;
+using Stakeout.FlowMeter.Flows;
+using Stakeout.FlowMeter.Streaming;
 using Stakeout.Ingest;
 using Stakeout.Models;
 
@@ -123,7 +125,7 @@ internal static class DetectCommands
         var policy = new PolicyOptions();
         var source = new Option<string>("--source", "-s")
         {
-            Description = "Where flows come from: file:PATH (followed like tail -f), stdin, or tcp://127.0.0.1:PORT (CSV with header, or JSON lines; several senders).",
+            Description = "Where flows come from: file:PATH (followed like tail -f), stdin, or tcp://127.0.0.1:PORT (CSV with header, or JSON lines; several senders); or packets, metered into flows: pcap:FILE (pcap or pcapng, ends with the file) or iface:NAME (live capture).",
             Required = true,
         };
         var maxFlows = new Option<long>("--max-flows") { Description = "Stop after this many flows have come in (0 = no limit)." };
@@ -135,6 +137,27 @@ internal static class DetectCommands
         var quiet = new Option<bool>("--quiet", "-q") { Description = "Do not print each alert on the console." };
         var noWatch = new Option<bool>("--no-watch") { Description = "Do not reload the model when its file changes (SIGHUP still reloads)." };
         var eveMaxMb = new Option<int>("--eve-max-mb") { Description = "Rotate alerts.json at this size (keeps 5 old files).", DefaultValueFactory = _ => 100 };
+        var meterMode = new Option<FlowMeterMode>("--meter-mode")
+        {
+            Description = "pcap:/iface: only. cicflowmeter: features as CICFlowMeter-V4 computes them, quirks included (what CIC-IDS2017-trained models expect); corrected: Engelen et al. 2021 fixes.",
+            DefaultValueFactory = _ => FlowMeterMode.CicFlowMeter,
+            CustomParser = r =>
+            {
+                switch (r.Tokens[0].Value.ToUpperInvariant())
+                {
+                    case "CICFLOWMETER":
+                        return FlowMeterMode.CicFlowMeter;
+                    case "CORRECTED":
+                        return FlowMeterMode.Corrected;
+                    default:
+                        r.AddError($"--meter-mode must be cicflowmeter or corrected, not '{r.Tokens[0].Value}'.");
+                        return FlowMeterMode.CicFlowMeter;
+                }
+            },
+        };
+        var emitInterval = new Option<double>("--emit-interval") { Description = "pcap:/iface: only. Also score a flow still open every this many seconds of packet time (0 = score flows only when they end or time out)." };
+        var captureFilter = new Option<string?>("--capture-filter") { Description = "iface: only. A BPF filter on the captured packets, e.g. \"tcp port 80\"." };
+        var flowTimeout = new Option<double>("--flow-timeout") { Description = "pcap:/iface: only. Seconds from a flow's first packet after which it ends.", DefaultValueFactory = _ => 120 };
         var command = new Command(
             "monitor",
             """
@@ -148,9 +171,15 @@ internal static class DetectCommands
               stakeout monitor -m model.stakeout --source file:/var/log/flows/current.csv -o /var/log/stakeout
               cat flows.csv | stakeout monitor -m model.stakeout --source stdin --quiet
               stakeout monitor -m model.stakeout -s tcp://127.0.0.1:5140 --max-flows 100000 --aggregate-window 0
+              stakeout monitor -m model.stakeout --source pcap:incident.pcap -o out/
+              sudo stakeout monitor -m model.stakeout --source iface:eth0 --capture-filter "not port 22" --emit-interval 30
+
+            With pcap:FILE or iface:NAME the packets are metered into flows (as `stakeout flows` does) and each flow is
+            scored when it ends or times out (--emit-interval also scores long flows while open); alerts carry the
+            capture's real addresses and ports, and the packets that could not be used are summed up by reason (weird).
             """)
         {
-            source, maxFlows, duration, metricsPort, backpressure, batchSize, batchWait, quiet, noWatch, eveMaxMb,
+            source, maxFlows, duration, metricsPort, backpressure, batchSize, batchWait, quiet, noWatch, eveMaxMb, meterMode, emitInterval, flowTimeout, captureFilter,
         };
         policy.AddTo(command);
         command.SetAction((parse, cancel) =>
@@ -168,13 +197,23 @@ internal static class DetectCommands
                 parse.GetValue(metricsPort),
                 parse.GetValue(quiet),
                 !parse.GetValue(noWatch),
-                parse.GetValue(eveMaxMb));
+                parse.GetValue(eveMaxMb),
+                new FlowFeedOptions
+                {
+                    Meter = new FlowMeterOptions
+                    {
+                        Mode = parse.GetValue(meterMode),
+                        FlowTimeout = TimeSpan.FromSeconds(parse.GetValue(flowTimeout)),
+                        EmitInterval = parse.GetValue(emitInterval) is > 0 and var seconds ? TimeSpan.FromSeconds(seconds) : null,
+                    },
+                    CaptureFilter = parse.GetValue(captureFilter),
+                });
             return MonitorAsync(parse, policy, start, settings, cancel);
         });
         return command;
     }
 
-    private sealed record MonitorSettings(string Source, double Duration, int MetricsPort, bool Quiet, bool Watch, int EveMaxMb);
+    private sealed record MonitorSettings(string Source, double Duration, int MetricsPort, bool Quiet, bool Watch, int EveMaxMb, FlowFeedOptions PacketFeed);
 
     private static async Task<int> MonitorAsync(ParseResult parse, PolicyOptions policy, DetectionOptions start, MonitorSettings settings, CancellationToken cancel)
     {
@@ -189,7 +228,7 @@ internal static class DetectCommands
             options = policy.Build(parse, start).Validate();
             var load = policy.LoadOptions(parse);
             var model = ModelLoader.Load(modelPath, options, load);
-            source = FlowSourceRegistry.CreateDefault().Create(settings.Source);
+            source = FlowSourceRegistry.CreateDefault().Create(settings.Source, new SourceSettings { PacketFeed = settings.PacketFeed });
             Directory.CreateDirectory(output);
             var names = settings.Quiet ? new[] { "eve", "seed-logs" } : ["console", "eve", "seed-logs"];
             var sinks = AlertSinkRegistry.CreateDefault().Create(names, new SinkSettings
@@ -233,7 +272,7 @@ internal static class DetectCommands
 
             await pipeline.RunAsync([source], stop.Token).ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is StreamSchemaException or IOException or System.Net.Sockets.SocketException or FlowDataException or InvalidOperationException)
+        catch (Exception ex) when (ex is StreamSchemaException or IOException or System.Net.Sockets.SocketException or FlowDataException or InvalidOperationException or InvalidDataException)
         {
             exit = Fail(ex);
         }
@@ -250,6 +289,11 @@ internal static class DetectCommands
         var summary = DetectionSummary.From(pipeline, clock.Elapsed);
         await BatchDetector.WriteSummaryAsync(summary, Path.Combine(output, "summary.json"), CancellationToken.None).ConfigureAwait(false);
         PrintSummary(summary, output);
+        if (source is PacketFlowSource { Report: { } packets })
+        {
+            PrintPacketReport(packets);
+        }
+
         return exit;
     }
 
@@ -340,6 +384,18 @@ internal static class DetectCommands
         }
 
         o.WriteLine(string.Create(CultureInfo.InvariantCulture, $"written    {Path.Combine(output, "alerts.json")}, malicious_ips.log, summary.json ({s.Seconds:0.###} s)"));
+    }
+
+    private static void PrintPacketReport(PacketSourceReport r)
+    {
+        var o = Console.Error;
+        o.WriteLine(string.Create(CultureInfo.InvariantCulture, $"packets    {r.Packets:N0} read from {r.Source}, {r.Decoded:N0} decoded; {r.FlowsMetered:N0} flows metered (+{r.IntervalReports:N0} interim reports), {r.FlowsHandedOver:N0} handed to detection"));
+        o.WriteLine(string.Create(CultureInfo.InvariantCulture, $"           {r.SuppressedSinglePacket:N0} one-packet flows left out (CICFlowMeter mode), {r.Evicted:N0} evicted, {r.DroppedByCapture:N0} dropped by the capture"));
+        o.WriteLine(r.Weird.Count == 0 ? "weird      none" : "weird");
+        foreach (var (name, n) in r.Weird)
+        {
+            o.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {name}: {n:N0}"));
+        }
     }
 
     /// <summary>

@@ -40,4 +40,7 @@ internal static partial class Log
 
     [LoggerMessage(12, LogLevel.Error, "Model reload from {Source} refused, the current model stays: {Problem}")]
     public static partial void ReloadRefused(ILogger logger, string source, string problem);
+
+    [LoggerMessage(13, LogLevel.Information, "{Source}: {Packets} packets, {Flows} flows metered, {HandedOver} handed to detection; weird: {Weird}")]
+    public static partial void PacketSourceDone(ILogger logger, string source, long packets, long flows, long handedOver, string weird);
 }

@@ -57,9 +57,9 @@ public sealed class OperationsTests : IDisposable
     {
         var registry = FlowSourceRegistry.CreateDefault();
 
-        var ex = Assert.Throws<ArgumentException>(() => registry.Create("pcap:/tmp/x.pcap"));
+        var ex = Assert.Throws<ArgumentException>(() => registry.Create("nats://127.0.0.1:4222"));
 
-        Assert.Contains("file:, stdin:, tcp:", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("file:, iface:, pcap:, stdin:, tcp:", ex.Message, StringComparison.Ordinal);
         Assert.IsType<TcpFlowSource>(registry.Create("tcp://127.0.0.1:0"));
         Assert.IsType<FileTailSource>(registry.Create("file:/tmp/flows.csv"));
         Assert.IsType<StreamFlowSource>(registry.Create("stdin"));

@@ -118,10 +118,10 @@ public sealed class CliDetectTests : IDisposable
         string model = Path.Combine(_dir, "m.stakeout");
         TinyModel.Save(model);
 
-        var (code, _, stderr) = CliInspectTests.Run("monitor", "-m", model, "-s", "pcap:/tmp/x.pcap", "-o", Path.Combine(_dir, "o"));
+        var (code, _, stderr) = CliInspectTests.Run("monitor", "-m", model, "-s", "nats://127.0.0.1:4222", "-o", Path.Combine(_dir, "o"));
 
         Assert.Equal(1, code);
-        Assert.Contains("file:, stdin:, tcp:", stderr, StringComparison.Ordinal);
+        Assert.Contains("file:, iface:, pcap:, stdin:, tcp:", stderr, StringComparison.Ordinal);
     }
 
     private static int FreePort()

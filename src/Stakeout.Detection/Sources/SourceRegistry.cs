@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Net;
+using Stakeout.FlowMeter.Streaming;
 
 namespace Stakeout.Detection;
 
@@ -14,11 +15,15 @@ public sealed record SourceSettings
 
     /// <summary>Most concurrent TCP senders. Default 64.</summary>
     public int MaxConnections { get; init; } = 64;
+
+    /// <summary>Flow meter and capture settings of <c>pcap:</c> and <c>iface:</c> sources (mode, timeouts, interim reports).</summary>
+    public FlowFeedOptions PacketFeed { get; init; } = new();
 }
 
 /// <summary>
-/// Sources by URI scheme, as registered modules: <c>file:PATH</c>, <c>stdin</c>, <c>tcp://127.0.0.1:PORT</c> are built
-/// in; the flow meter registers <c>pcap:</c> and <c>iface:</c>, the cluster <c>nats://</c>, without touching the pipeline.
+/// Sources by URI scheme, as registered modules: <c>file:PATH</c>, <c>stdin</c>, <c>tcp://127.0.0.1:PORT</c>, and the
+/// flow meter's <c>pcap:FILE</c> and <c>iface:NAME</c> are built in; others (the cluster's <c>nats://</c>) register
+/// without touching the pipeline.
 /// </summary>
 public sealed class FlowSourceRegistry
 {
@@ -31,6 +36,8 @@ public sealed class FlowSourceRegistry
         registry.Register("file", (rest, s) => new FileTailSource(rest, s.FilePoll));
         registry.Register("stdin", (_, s) => new StreamFlowSource("stdin", s.OpenStdin));
         registry.Register("tcp", (rest, s) => new TcpFlowSource(ParseEndpoint(rest), s.MaxConnections));
+        registry.Register("pcap", (rest, s) => new PacketFlowSource(FlowSource.Parse("pcap:" + rest), s.PacketFeed));
+        registry.Register("iface", (rest, s) => new PacketFlowSource(FlowSource.Parse("iface:" + rest), s.PacketFeed));
         return registry;
     }
 
