@@ -141,19 +141,7 @@ internal static class DetectCommands
         {
             Description = "pcap:/iface: only. cicflowmeter: features as CICFlowMeter-V4 computes them, quirks included (what CIC-IDS2017-trained models expect); corrected: Engelen et al. 2021 fixes.",
             DefaultValueFactory = _ => FlowMeterMode.CicFlowMeter,
-            CustomParser = r =>
-            {
-                switch (r.Tokens[0].Value.ToUpperInvariant())
-                {
-                    case "CICFLOWMETER":
-                        return FlowMeterMode.CicFlowMeter;
-                    case "CORRECTED":
-                        return FlowMeterMode.Corrected;
-                    default:
-                        r.AddError($"--meter-mode must be cicflowmeter or corrected, not '{r.Tokens[0].Value}'.");
-                        return FlowMeterMode.CicFlowMeter;
-                }
-            },
+            CustomParser = MeterModes.Parser("--meter-mode"),
         };
         var emitInterval = new Option<double>("--emit-interval") { Description = "pcap:/iface: only. Also score a flow still open every this many seconds of packet time (0 = score flows only when they end or time out)." };
         var captureFilter = new Option<string?>("--capture-filter") { Description = "iface: only. A BPF filter on the captured packets, e.g. \"tcp port 80\"." };

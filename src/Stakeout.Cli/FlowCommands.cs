@@ -21,12 +21,7 @@ internal static class FlowCommands
         {
             Description = "cicflowmeter: reproduce CICFlowMeter-V4 with its quirks (what CIC-IDS2017-trained models expect); corrected: Engelen et al. 2021 fixes.",
             DefaultValueFactory = _ => FlowMeterMode.CicFlowMeter,
-            CustomParser = r => r.Tokens[0].Value.ToUpperInvariant() switch
-            {
-                "CICFLOWMETER" => FlowMeterMode.CicFlowMeter,
-                "CORRECTED" => FlowMeterMode.Corrected,
-                _ => throw new ArgumentException($"--mode must be cicflowmeter or corrected, not '{r.Tokens[0].Value}'."),
-            },
+            CustomParser = MeterModes.Parser("--mode"),
         };
         var flowTimeout = new Option<double>("--flow-timeout") { Description = "Seconds from a flow's first packet after which it ends.", DefaultValueFactory = _ => 120 };
         var activityTimeout = new Option<double>("--activity-timeout") { Description = "Gap in seconds that ends an active period.", DefaultValueFactory = _ => 5 };
