@@ -1,5 +1,5 @@
 using System.CommandLine.Parsing;
-using Stakeout.FlowMeter;
+using Stakeout.FlowMeter.Flows;
 
 namespace Stakeout.Cli;
 

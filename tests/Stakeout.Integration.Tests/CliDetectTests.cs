@@ -124,6 +124,22 @@ public sealed class CliDetectTests : IDisposable
         Assert.Contains("file:, iface:, pcap:, stdin:, tcp:", stderr, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("flows", "--mode")]
+    [InlineData("monitor", "--meter-mode")]
+    public void MeterMode_UnknownValue_IsAUsageErrorNamingTheOption(string command, string option)
+    {
+        string[] args = command == "flows"
+            ? ["flows", "capture.pcap", "-o", Path.Combine(_dir, "f.csv"), option, "bogus"]
+            : ["monitor", "-m", "m.stakeout", "-s", "pcap:capture.pcap", option, "bogus"];
+
+        var (code, _, stderr) = CliInspectTests.Run(args);
+
+        Assert.NotEqual(0, code);
+        Assert.Contains($"{option} must be cicflowmeter or corrected, not 'bogus'.", stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("Unhandled exception", stderr, StringComparison.Ordinal);
+    }
+
     private static int FreePort()
     {
         using var probe = new TcpListener(IPAddress.Loopback, 0);
