@@ -58,17 +58,9 @@ public sealed record FlowInput(string DisplayName, string Path, InputKind Kind, 
     }
 
     /// <summary>Counts bytes read and disposes an owner (the zip archive) with the stream; corrupt entry data names the entry.</summary>
-    private sealed class CountingStream(Stream inner, IDisposable owner, string name) : Stream
+    private sealed class CountingStream(Stream inner, IDisposable owner, string name) : ForwardReadStream
     {
         public long BytesRead { get; private set; }
-
-        public override bool CanRead => true;
-
-        public override bool CanSeek => false;
-
-        public override bool CanWrite => false;
-
-        public override long Length => throw new NotSupportedException();
 
         public override long Position
         {
@@ -92,15 +84,6 @@ public sealed record FlowInput(string DisplayName, string Path, InputKind Kind, 
             return n;
         }
 
-        public override void Flush()
-        {
-        }
-
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-        public override void SetLength(long value) => throw new NotSupportedException();
-
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 
         protected override void Dispose(bool disposing)
         {
@@ -119,7 +102,7 @@ public sealed record FlowInput(string DisplayName, string Path, InputKind Kind, 
 /// Decompresses gzip and checks the trailer (CRC-32 and length) at the end: .NET's <see cref="GZipStream"/> ends quietly
 /// where a file was cut, so half a download would otherwise read as a whole file. Failures name the file.
 /// </summary>
-internal sealed class CheckedGzipStream : Stream
+internal sealed class CheckedGzipStream : ForwardReadStream
 {
     private readonly GZipStream _gzip;
     private readonly string _name;
@@ -144,14 +127,6 @@ internal sealed class CheckedGzipStream : Stream
         _expectedLength = System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(trailer[4..]);
         _gzip = new GZipStream(file, CompressionMode.Decompress, leaveOpen: false);
     }
-
-    public override bool CanRead => true;
-
-    public override bool CanSeek => false;
-
-    public override bool CanWrite => false;
-
-    public override long Length => throw new NotSupportedException();
 
     public override long Position
     {
@@ -192,15 +167,6 @@ internal sealed class CheckedGzipStream : Stream
         return n;
     }
 
-    public override void Flush()
-    {
-    }
-
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-    public override void SetLength(long value) => throw new NotSupportedException();
-
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 
     protected override void Dispose(bool disposing)
     {
@@ -320,4 +286,26 @@ internal static class FlowInputs
             inputs.Add(new FlowInput(path, path, InputKind.Csv, null, info.Length));
         }
     }
+}
+
+/// <summary>A read-only, forward-only stream: the members every such wrapper would otherwise repeat.</summary>
+internal abstract class ForwardReadStream : Stream
+{
+    public sealed override bool CanRead => true;
+
+    public sealed override bool CanSeek => false;
+
+    public sealed override bool CanWrite => false;
+
+    public sealed override long Length => throw new NotSupportedException();
+
+    public sealed override void Flush()
+    {
+    }
+
+    public sealed override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+    public sealed override void SetLength(long value) => throw new NotSupportedException();
+
+    public sealed override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 }
