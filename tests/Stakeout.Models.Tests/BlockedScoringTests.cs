@@ -74,7 +74,7 @@ public sealed class BlockedScoringTests
     }
 
     /// <summary>Rows mixing uniform values, values at and next to the model's thresholds, NaN, ±∞ and ±float.MaxValue.</summary>
-    private static float[] RandomRows(Random random, int count, string modelText)
+    internal static float[] RandomRows(Random random, int count, string modelText)
     {
         double[] thresholds = [.. modelText.Split('\n')
             .Where(l => l.StartsWith("threshold=", StringComparison.Ordinal))
