@@ -13,7 +13,7 @@ public sealed class BlockedScoringTests
     private static readonly int[] Canonical = [0, 3, 7, 14, 15, 40, 77];
 
     [Theory]
-    // Up to 31 leaves: the AVX-512 register-table walk where the CPU has it; 60 leaves: the scalar lock-step walk.
+    // Up to 31 leaves: the AVX-512 bit-vector walk where the CPU has it; 60 leaves: mostly the scalar lock-step walk.
     [InlineData(NonFiniteMapping.NanZeroInfMax, 2, 31)]
     [InlineData(NonFiniteMapping.NanZeroInfMax, 3, 31)]
     [InlineData(NonFiniteMapping.Missing, 2, 31)]

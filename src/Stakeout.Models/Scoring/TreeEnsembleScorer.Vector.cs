@@ -5,148 +5,131 @@ using System.Runtime.Intrinsics.X86;
 
 namespace Stakeout.Models.Scoring;
 
+/// <summary>One split of a bit-vector tree: 12 bytes, read once per 32 rows.</summary>
+[StructLayout(LayoutKind.Sequential)]
+internal readonly record struct MaskNode(float Threshold, int Column, uint Mask);
+
 /// <summary>
-/// The AVX-512 walk of one tree for a whole block (two groups of 16 rows, one row per lane). A tree of at most
-/// <see cref="VectorNodes"/> splits keeps its thresholds, columns and children in 2 × 4 registers, so finding each lane's
-/// node is a register permute (vpermt2d) rather than a load; only the rows' values are gathered from the scratch. Children
-/// are local split indices, or <see cref="VectorNodes"/> + leaf for a leaf; a lane that reached its leaf stops moving.
-/// The comparison is the scalar path's float one and leaf values are added per row in tree order, so results do not
-/// change. Trees with more splits, and machines without AVX-512, use the scalar lock-step walk.
+/// The AVX-512 bit-vector walk (QuickScorer's idea, vectorised over rows) for trees of at most <see cref="VectorLeaves"/>
+/// leaves. Leaves are numbered left to right, leaf i being bit 31 − i of a 32-bit word. A row that goes right at a split
+/// can never reach a leaf of that split's left subtree, so each split carries a mask with those leaves' bits cleared; the
+/// row's exit leaf is the leftmost leaf no split it goes right at has cleared, i.e. the highest bit left after AND-ing the
+/// masks of all such splits. Every split is evaluated for the block's 32 rows at once (two 16-lane registers): the rows'
+/// values of the split's feature are one contiguous load from the column-major scratch, the comparison is the scalar
+/// path's float one, and the masks are AND-ed where it says "right". No gathers, no dependence on the path, no branch;
+/// the leaf is one leading-zero count. Leaf values are added per row in tree order, so results do not change. Trees with
+/// more leaves, and machines without AVX-512, use the scalar lock-step walk.
 /// </summary>
 internal sealed partial class TreeEnsembleScorer
 {
-    /// <summary>Splits a tree may have to be walked with register tables (two 16-lane registers per table).</summary>
-    private const int VectorNodes = 32;
+    /// <summary>Leaves a tree may have for the bit-vector walk (one 32-bit word per row).</summary>
+    private const int VectorLeaves = 32;
 
-    // Per vector tree, 4 × 32 ints: threshold bits, scratch column offset, left child, right child.
-    private int[] _vectorTables = [];
-    private int[] _vectorTableOf = [];
-    private int[] _vectorLeafBase = [];
+    // Per vector tree: its splits in _maskNodes[_maskStart[t] .. _maskStart[t + 1]) and its leaf values left to right
+    // from _maskLeaves[_maskLeafBase[t]].
+    private MaskNode[] _maskNodes = [];
+    private int[] _maskStart = [];
+    private double[] _maskLeaves = [];
+    private int[] _maskLeafBase = [];
     private bool[] _vectorTree = [];
+
+    private static bool VectorWalkSupported =>
+        Avx512F.IsSupported && Avx512CD.IsSupported && Avx2.IsSupported && BlockRows == 2 * Vector512<float>.Count;
 
     private void CompileVector(Dictionary<int, int> columnOf)
     {
         int trees = _roots.Length;
         _vectorTree = new bool[trees];
-        _vectorTableOf = new int[trees];
-        _vectorLeafBase = new int[trees];
-        if (!Avx512F.IsSupported || !Avx2.IsSupported || BlockRows != 2 * Vector512<int>.Count)
+        _maskStart = new int[trees + 1];
+        _maskLeafBase = new int[trees];
+        if (!VectorWalkSupported)
         {
             return;
         }
 
-        var tables = new List<int>();
+        var nodes = new List<MaskNode>();
+        var leaves = new List<double>();
         for (int t = 0; t < trees; t++)
         {
+            _maskStart[t] = nodes.Count;
             int root = _roots[t];
-            if (root < 0)
+            if (root >= 0 && LeafCount(root) <= VectorLeaves)
             {
-                continue;
+                _vectorTree[t] = true;
+                _maskLeafBase[t] = leaves.Count;
+                AddMasked(root, leaves.Count, nodes, leaves, columnOf);
             }
-
-            // The tree's splits are _nodes[root .. root + splits) and its leaves one contiguous range: find both.
-            int splits = 0;
-            int leafBase = int.MaxValue;
-            var stack = new Stack<int>();
-            stack.Push(root);
-            while (stack.Count > 0)
-            {
-                int n = stack.Pop();
-                if (n < 0)
-                {
-                    leafBase = Math.Min(leafBase, ~n);
-                    continue;
-                }
-
-                splits++;
-                stack.Push(_nodes[n].Left);
-                stack.Push(_nodes[n].Right);
-            }
-
-            if (splits > VectorNodes)
-            {
-                continue;
-            }
-
-            _vectorTree[t] = true;
-            _vectorTableOf[t] = tables.Count;
-            _vectorLeafBase[t] = leafBase;
-            var table = new int[4 * VectorNodes];
-            for (int i = 0; i < splits; i++)
-            {
-                var c = _nodes[root + i];
-                table[i] = BitConverter.SingleToInt32Bits(FloatThreshold(c.Threshold));
-                table[VectorNodes + i] = columnOf[c.Feature] * BlockRows;
-                table[(2 * VectorNodes) + i] = Local(c.Left, root, leafBase);
-                table[(3 * VectorNodes) + i] = Local(c.Right, root, leafBase);
-            }
-
-            // Unused entries stay 0: column 0 is a valid gather address for lanes that already sit on a leaf.
-            tables.AddRange(table);
         }
 
-        _vectorTables = [.. tables];
+        _maskStart[trees] = nodes.Count;
+        _maskNodes = [.. nodes];
+        _maskLeaves = [.. leaves];
     }
 
-    private static int Local(int child, int root, int leafBase) => child >= 0 ? child - root : VectorNodes + (~child - leafBase);
+    private int LeafCount(int node) => node < 0 ? 1 : LeafCount(_nodes[node].Left) + LeafCount(_nodes[node].Right);
+
+    /// <summary>
+    /// Appends the subtree's leaves left to right and its splits with their masks; returns how many leaves it has.
+    /// <paramref name="leafBase"/> is where the tree's leaves start in <paramref name="leaves"/>.
+    /// </summary>
+    private int AddMasked(int node, int leafBase, List<MaskNode> nodes, List<double> leaves, Dictionary<int, int> columnOf)
+    {
+        if (node < 0)
+        {
+            leaves.Add(_leafValues[~node]);
+            return 1;
+        }
+
+        var c = _nodes[node];
+        int firstLeft = leaves.Count - leafBase;
+        int index = nodes.Count;
+        nodes.Add(default);
+        int leftLeaves = AddMasked(c.Left, leafBase, nodes, leaves, columnOf);
+        int rightLeaves = AddMasked(c.Right, leafBase, nodes, leaves, columnOf);
+
+        // Bits 31 − firstLeft down to 31 − (firstLeft + leftLeaves − 1): the left subtree's leaves.
+        uint left = (uint)(((1UL << leftLeaves) - 1) << (VectorLeaves - firstLeft - leftLeaves));
+        nodes[index] = new MaskNode(FloatThreshold(c.Threshold), columnOf[c.Feature] * BlockRows, ~left);
+        return leftLeaves + rightLeaves;
+    }
 
     private unsafe void WalkVectorTree(int t, Span<float> scratch, Span<double> raw)
     {
-        ref int table = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_vectorTables), _vectorTableOf[t]);
-        var thrLo = Vector512.LoadUnsafe(ref table).AsSingle();
-        var thrHi = Vector512.LoadUnsafe(ref table, 16).AsSingle();
-        var colLo = Vector512.LoadUnsafe(ref table, VectorNodes);
-        var colHi = Vector512.LoadUnsafe(ref table, VectorNodes + 16);
-        var leftLo = Vector512.LoadUnsafe(ref table, 2 * VectorNodes);
-        var leftHi = Vector512.LoadUnsafe(ref table, (2 * VectorNodes) + 16);
-        var rightLo = Vector512.LoadUnsafe(ref table, 3 * VectorNodes);
-        var rightHi = Vector512.LoadUnsafe(ref table, (3 * VectorNodes) + 16);
-        var leafStart = Vector512.Create(VectorNodes);
-        var rowsA = Vector512<int>.Indices;
-        var rowsB = rowsA + Vector512.Create(16);
-        var a = Vector512<int>.Zero;
-        var b = Vector512<int>.Zero;
+        ref MaskNode node = ref MemoryMarshal.GetArrayDataReference(_maskNodes);
+        ref float x = ref MemoryMarshal.GetReference(scratch);
+        var a = Vector512<uint>.AllBitsSet;
+        var b = Vector512<uint>.AllBitsSet;
 
-        fixed (float* x = scratch)
+        // Unchecked reads are safe: the range and columns were built in range by CompileVector, and the scratch holds
+        // every column for BlockRows rows (lanes past the block's last row read stale values and are never read back).
+        for (int i = _maskStart[t], end = _maskStart[t + 1]; i < end; i++)
         {
-            // The two groups are independent chains, so their permutes and gathers overlap.
-            for (int s = _blockSteps[t]; s > 0; s--)
-            {
-                a = Step(a, rowsA, x, thrLo, thrHi, colLo, colHi, leftLo, leftHi, rightLo, rightHi, leafStart);
-                b = Step(b, rowsB, x, thrLo, thrHi, colLo, colHi, leftLo, leftHi, rightLo, rightHi, leafStart);
-            }
+            ref readonly MaskNode n = ref Unsafe.Add(ref node, i);
+            var threshold = Vector512.Create(n.Threshold);
+            var mask = Vector512.Create(n.Mask);
+            ref float column = ref Unsafe.Add(ref x, n.Column);
+            var rightA = Vector512.GreaterThan(Vector512.LoadUnsafe(ref column), threshold).AsUInt32();
+            var rightB = Vector512.GreaterThan(Vector512.LoadUnsafe(ref column, 16), threshold).AsUInt32();
+            a &= mask | ~rightA;
+            b &= mask | ~rightB;
         }
 
-        // Every lane is now on a leaf (the walk ran the tree's depth): add its value to the row's class sum.
-        var leafBase = Vector512.Create(_vectorLeafBase[t]) - leafStart;
-        a += leafBase;
-        b += leafBase;
+        // The exit leaf survives every mask, so each word is non-zero and its leading zeros are the leaf's position.
+        var leafBase = Vector512.Create(_maskLeafBase[t]);
+        var leafA = Avx512CD.LeadingZeroCount(a).AsInt32() + leafBase;
+        var leafB = Avx512CD.LeadingZeroCount(b).AsInt32() + leafBase;
         ref double sums = ref Unsafe.Add(ref MemoryMarshal.GetReference(raw), _treeClass[t] * BlockRows);
-        fixed (double* leaves = _leafValues)
+        fixed (double* leaves = _maskLeaves)
         {
-            Add(ref sums, 0, leaves, a.GetLower().GetLower());
-            Add(ref sums, 4, leaves, a.GetLower().GetUpper());
-            Add(ref sums, 8, leaves, a.GetUpper().GetLower());
-            Add(ref sums, 12, leaves, a.GetUpper().GetUpper());
-            Add(ref sums, 16, leaves, b.GetLower().GetLower());
-            Add(ref sums, 20, leaves, b.GetLower().GetUpper());
-            Add(ref sums, 24, leaves, b.GetUpper().GetLower());
-            Add(ref sums, 28, leaves, b.GetUpper().GetUpper());
+            Add(ref sums, 0, leaves, leafA.GetLower().GetLower());
+            Add(ref sums, 4, leaves, leafA.GetLower().GetUpper());
+            Add(ref sums, 8, leaves, leafA.GetUpper().GetLower());
+            Add(ref sums, 12, leaves, leafA.GetUpper().GetUpper());
+            Add(ref sums, 16, leaves, leafB.GetLower().GetLower());
+            Add(ref sums, 20, leaves, leafB.GetLower().GetUpper());
+            Add(ref sums, 24, leaves, leafB.GetUpper().GetLower());
+            Add(ref sums, 28, leaves, leafB.GetUpper().GetUpper());
         }
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static unsafe Vector512<int> Step(Vector512<int> node, Vector512<int> rows, float* x,
-        Vector512<float> thrLo, Vector512<float> thrHi, Vector512<int> colLo, Vector512<int> colHi,
-        Vector512<int> leftLo, Vector512<int> leftHi, Vector512<int> rightLo, Vector512<int> rightHi, Vector512<int> leafStart)
-    {
-        var moving = Vector512.LessThan(node, leafStart);
-        var threshold = Avx512F.PermuteVar16x32x2(thrLo, node, thrHi);
-        var offset = Avx512F.PermuteVar16x32x2(colLo, node, colHi) + rows;
-        var value = Vector512.Create(Avx2.GatherVector256(x, offset.GetLower(), 4), Avx2.GatherVector256(x, offset.GetUpper(), 4));
-        var right = Vector512.GreaterThan(value, threshold).AsInt32();
-        var child = Vector512.ConditionalSelect(right, Avx512F.PermuteVar16x32x2(rightLo, node, rightHi), Avx512F.PermuteVar16x32x2(leftLo, node, leftHi));
-        return Vector512.ConditionalSelect(moving, child, node);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
