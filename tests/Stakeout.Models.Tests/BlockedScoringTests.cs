@@ -52,6 +52,26 @@ public sealed class BlockedScoringTests
         }
     }
 
+    [Theory]
+    // 32 leaves fill the bit-vector walk's 32-bit word exactly; 33 are one too many and take the scalar walk.
+    [InlineData(32)]
+    [InlineData(33)]
+    public void Score_TreesAtTheBitVectorLimit_EqualsRowByRow(int leaves)
+    {
+        var random = new Random(leaves);
+        string text = RandomTrees.LightGbmText(random, trees: 6, classes: 3, features: Canonical.Length, leaves, withMissingTypes: false, exactLeaves: true);
+        var scorer = (TreeEnsembleScorer)LightGbm(text, Canonical, ThreeClasses);
+        int rows = (3 * TreeEnsembleScorer.BlockRows) + 5;
+        float[] features = RandomRows(random, rows, text);
+        var blocked = new float[rows * 3];
+        var reference = new float[rows * 3];
+
+        scorer.Score(features, blocked);
+        scorer.ScoreRowByRow(features, reference, rows);
+
+        Assert.True(blocked.AsSpan().SequenceEqual(reference), $"trees of {leaves} leaves: blocked and row-by-row scores differ.");
+    }
+
     [Fact]
     public void FloatThreshold_AnyDouble_DecidesFloatsLikeTheDoubleComparison()
     {

@@ -95,23 +95,27 @@ internal sealed partial class TreeEnsembleScorer
 
     private unsafe void WalkVectorTree(int t, Span<float> scratch, Span<double> raw)
     {
-        ref MaskNode node = ref MemoryMarshal.GetArrayDataReference(_maskNodes);
+        ref MaskNode first = ref MemoryMarshal.GetArrayDataReference(_maskNodes);
+        ref MaskNode n = ref Unsafe.Add(ref first, _maskStart[t]);
+        ref MaskNode end = ref Unsafe.Add(ref first, _maskStart[t + 1]);
         ref float x = ref MemoryMarshal.GetReference(scratch);
         var a = Vector512<uint>.AllBitsSet;
         var b = Vector512<uint>.AllBitsSet;
 
         // Unchecked reads are safe: the range and columns were built in range by CompileVector, and the scratch holds
         // every column for BlockRows rows (lanes past the block's last row read stale values and are never read back).
-        for (int i = _maskStart[t], end = _maskStart[t + 1]; i < end; i++)
+        while (Unsafe.IsAddressLessThan(ref n, ref end))
         {
-            ref readonly MaskNode n = ref Unsafe.Add(ref node, i);
             var threshold = Vector512.Create(n.Threshold);
             var mask = Vector512.Create(n.Mask);
             ref float column = ref Unsafe.Add(ref x, n.Column);
             var rightA = Vector512.GreaterThan(Vector512.LoadUnsafe(ref column), threshold).AsUInt32();
             var rightB = Vector512.GreaterThan(Vector512.LoadUnsafe(ref column, 16), threshold).AsUInt32();
-            a &= mask | ~rightA;
-            b &= mask | ~rightB;
+
+            // Compiles to a compare into a mask register and a masked AND per 16 rows.
+            a = Vector512.ConditionalSelect(rightA, a & mask, a);
+            b = Vector512.ConditionalSelect(rightB, b & mask, b);
+            n = ref Unsafe.Add(ref n, 1);
         }
 
         // The exit leaf survives every mask, so each word is non-zero and its leading zeros are the leaf's position.

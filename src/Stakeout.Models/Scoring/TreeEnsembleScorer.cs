@@ -249,15 +249,18 @@ internal sealed partial class TreeEnsembleScorer : IFlowScorer
             max = Math.Max(max, r);
         }
 
+        // Each exponential once (they were a tenth of a row's time computed twice); same values, same sum order.
+        Span<double> e = stackalloc double[raw.Length];
         double sum = 0;
         for (int i = 0; i < raw.Length; i++)
         {
-            sum += Math.Exp(raw[i] - max);
+            e[i] = Math.Exp(raw[i] - max);
+            sum += e[i];
         }
 
         for (int i = 0; i < raw.Length; i++)
         {
-            p[i] = (float)(Math.Exp(raw[i] - max) / sum);
+            p[i] = (float)(e[i] / sum);
         }
     }
 
