@@ -1,3 +1,4 @@
+using System.Text;
 using Stakeout.Core;
 using Stakeout.Models.Scoring;
 using static Stakeout.Models.Tests.TestModels;
@@ -35,20 +36,23 @@ public sealed class BlockedScoringTests
             },
             withMissingTypes: false);
         string[] names = classes == 2 ? ["BENIGN", "ATTACK"] : ThreeClasses;
-        var scorer = (TreeEnsembleScorer)LightGbm(text, Canonical, names, policy);
         int maxRows = (2 * TreeEnsembleScorer.BlockRows) + 1;
         float[] rows = RandomRows(random, maxRows, text);
 
-        for (int count = 0; count <= maxRows; count++)
+        foreach (var walk in Enum.GetValues<VectorWalk>())
         {
-            var features = rows.AsSpan(0, count * FeatureSchema.Count);
-            var blocked = new float[count * classes];
-            var reference = new float[count * classes];
+            var scorer = Compile(text, names, policy, walk);
+            for (int count = 0; count <= maxRows; count++)
+            {
+                var features = rows.AsSpan(0, count * FeatureSchema.Count);
+                var blocked = new float[count * classes];
+                var reference = new float[count * classes];
 
-            scorer.Score(features, blocked);
-            scorer.ScoreRowByRow(features, reference, count);
+                scorer.Score(features, blocked);
+                scorer.ScoreRowByRow(features, reference, count);
 
-            Assert.True(blocked.AsSpan().SequenceEqual(reference), $"{count} rows: blocked and row-by-row scores differ.");
+                Assert.True(blocked.AsSpan().SequenceEqual(reference), $"{scorer.Walk} walk, {count} rows: blocked and row-by-row scores differ.");
+            }
         }
     }
 
@@ -60,17 +64,34 @@ public sealed class BlockedScoringTests
     {
         var random = new Random(leaves);
         string text = RandomTrees.LightGbmText(random, trees: 6, classes: 3, features: Canonical.Length, leaves, withMissingTypes: false, exactLeaves: true);
-        var scorer = (TreeEnsembleScorer)LightGbm(text, Canonical, ThreeClasses);
         int rows = (3 * TreeEnsembleScorer.BlockRows) + 5;
         float[] features = RandomRows(random, rows, text);
-        var blocked = new float[rows * 3];
-        var reference = new float[rows * 3];
 
-        scorer.Score(features, blocked);
-        scorer.ScoreRowByRow(features, reference, rows);
+        foreach (var walk in Enum.GetValues<VectorWalk>())
+        {
+            var scorer = Compile(text, ThreeClasses, NonFiniteMapping.NanZeroInfMax, walk);
+            var blocked = new float[rows * 3];
+            var reference = new float[rows * 3];
 
-        Assert.True(blocked.AsSpan().SequenceEqual(reference), $"trees of {leaves} leaves: blocked and row-by-row scores differ.");
+            scorer.Score(features, blocked);
+            scorer.ScoreRowByRow(features, reference, rows);
+
+            Assert.True(blocked.AsSpan().SequenceEqual(reference), $"{scorer.Walk} walk, trees of {leaves} leaves: blocked and row-by-row scores differ.");
+        }
     }
+
+    [Fact]
+    public void Compile_Avx2Requested_NeverUsesAWiderWalk()
+    {
+        string text = RandomTrees.LightGbmText(new Random(3), trees: 2, classes: 3, features: Canonical.Length, maxLeaves: 8, withMissingTypes: false);
+
+        Assert.NotEqual(VectorWalk.Avx512, Compile(text, ThreeClasses, NonFiniteMapping.NanZeroInfMax, VectorWalk.Avx2).Walk);
+        Assert.Equal(VectorWalk.None, Compile(text, ThreeClasses, NonFiniteMapping.NanZeroInfMax, VectorWalk.None).Walk);
+    }
+
+    /// <summary>The scorer with no wider bit-vector walk than <paramref name="walk"/>; the CPU may allow less.</summary>
+    private static TreeEnsembleScorer Compile(string text, string[] classes, string policy, VectorWalk walk) =>
+        TreeEnsembleScorer.Compile(Manifest("lightgbm", Canonical, classes, policy), Encoding.UTF8.GetBytes(text), "test model", walk);
 
     [Fact]
     public void FloatThreshold_AnyDouble_DecidesFloatsLikeTheDoubleComparison()

@@ -44,7 +44,7 @@ internal sealed partial class TreeEnsembleScorer
     private int[] _columns = [];
 
     /// <summary>Builds the blocked layout from the compiled arrays (called once by the constructor, plain models only).</summary>
-    private void CompileBlocked()
+    private void CompileBlocked(VectorWalk widest)
     {
         var columnOf = new Dictionary<int, int>();
         var columns = new List<int>();
@@ -100,7 +100,7 @@ internal sealed partial class TreeEnsembleScorer
             _blockRoots[t] = toBlock[root];
         }
 
-        CompileVector(columnOf);
+        CompileVector(columnOf, widest);
 
         _blockNodes = [.. nodes];
         _blockLeaves = [.. leaves];
@@ -184,7 +184,15 @@ internal sealed partial class TreeEnsembleScorer
         {
             if (vectorTree[t])
             {
-                WalkVectorTree(t, scratch, raw);
+                if (_vectorWalk == VectorWalk.Avx512)
+                {
+                    WalkTree512(t, scratch, raw);
+                }
+                else
+                {
+                    WalkTree256(t, scratch, raw);
+                }
+
                 continue;
             }
 

@@ -5,25 +5,40 @@ using System.Runtime.Intrinsics.X86;
 
 namespace Stakeout.Models.Scoring;
 
+/// <summary>The widest bit-vector walk a scorer may use (the CPU decides what it can have).</summary>
+internal enum VectorWalk
+{
+    /// <summary>No bit-vector walk: every tree takes the scalar lock-step walk.</summary>
+    None,
+
+    /// <summary>AVX2: four 8-lane registers per 32-row block.</summary>
+    Avx2,
+
+    /// <summary>AVX-512: two 16-lane registers per 32-row block, comparisons into mask registers.</summary>
+    Avx512,
+}
+
 /// <summary>One split of a bit-vector tree: 12 bytes, read once per 32 rows.</summary>
 [StructLayout(LayoutKind.Sequential)]
 internal readonly record struct MaskNode(float Threshold, int Column, uint Mask);
 
 /// <summary>
-/// The AVX-512 bit-vector walk (QuickScorer's idea, vectorised over rows) for trees of at most <see cref="VectorLeaves"/>
-/// leaves. Leaves are numbered left to right, leaf i being bit 31 − i of a 32-bit word. A row that goes right at a split
-/// can never reach a leaf of that split's left subtree, so each split carries a mask with those leaves' bits cleared; the
-/// row's exit leaf is the leftmost leaf no split it goes right at has cleared, i.e. the highest bit left after AND-ing the
-/// masks of all such splits. Every split is evaluated for the block's 32 rows at once (two 16-lane registers): the rows'
-/// values of the split's feature are one contiguous load from the column-major scratch, the comparison is the scalar
-/// path's float one, and the masks are AND-ed where it says "right". No gathers, no dependence on the path, no branch;
-/// the leaf is one leading-zero count. Leaf values are added per row in tree order, so results do not change. Trees with
-/// more leaves, and machines without AVX-512, use the scalar lock-step walk.
+/// The bit-vector walk (QuickScorer's idea, vectorised over rows) for trees of at most <see cref="VectorLeaves"/> leaves.
+/// Leaves are numbered left to right, leaf i being bit i of a 32-bit word. A row that goes right at a split can never
+/// reach a leaf of that split's left subtree, so each split carries a mask with those leaves' bits cleared; the row's
+/// exit leaf is the leftmost leaf no split it goes right at has cleared, i.e. the lowest bit left after AND-ing the masks
+/// of all such splits. Every split is evaluated for the block's 32 rows at once: the rows' values of the split's feature
+/// are contiguous in the column-major scratch (one load per register), the comparison is the scalar path's float one,
+/// and the mask is AND-ed into the lanes that go right. No gathers along the path, no dependence on it, no branch.
+/// Leaf values are added per row in tree order, so results do not change. Trees with more leaves, and machines with
+/// neither AVX-512 nor AVX2, use the scalar lock-step walk.
 /// </summary>
 internal sealed partial class TreeEnsembleScorer
 {
     /// <summary>Leaves a tree may have for the bit-vector walk (one 32-bit word per row).</summary>
     private const int VectorLeaves = 32;
+
+    private VectorWalk _vectorWalk;
 
     // Per vector tree: its splits in _maskNodes[_maskStart[t] .. _maskStart[t + 1]) and its leaf values left to right
     // from _maskLeaves[_maskLeafBase[t]].
@@ -33,16 +48,22 @@ internal sealed partial class TreeEnsembleScorer
     private int[] _maskLeafBase = [];
     private bool[] _vectorTree = [];
 
-    private static bool VectorWalkSupported =>
-        Avx512F.IsSupported && Avx512CD.IsSupported && Avx2.IsSupported && BlockRows == 2 * Vector512<float>.Count;
+    /// <summary>The walk this scorer uses for trees of at most 32 leaves (tests and benchmarks report it).</summary>
+    internal VectorWalk Walk => _vectorWalk;
 
-    private void CompileVector(Dictionary<int, int> columnOf)
+    private static VectorWalk Supported(VectorWalk widest) =>
+        widest >= VectorWalk.Avx512 && Avx512F.IsSupported && Avx2.IsSupported ? VectorWalk.Avx512
+        : widest >= VectorWalk.Avx2 && Avx2.IsSupported ? VectorWalk.Avx2
+        : VectorWalk.None;
+
+    private void CompileVector(Dictionary<int, int> columnOf, VectorWalk widest)
     {
         int trees = _roots.Length;
         _vectorTree = new bool[trees];
         _maskStart = new int[trees + 1];
         _maskLeafBase = new int[trees];
-        if (!VectorWalkSupported)
+        _vectorWalk = Supported(widest);
+        if (_vectorWalk == VectorWalk.None)
         {
             return;
         }
@@ -86,14 +107,15 @@ internal sealed partial class TreeEnsembleScorer
         nodes.Add(default);
         int leftLeaves = AddMasked(c.Left, leafBase, nodes, leaves, columnOf);
         int rightLeaves = AddMasked(c.Right, leafBase, nodes, leaves, columnOf);
-
-        // Bits 31 − firstLeft down to 31 − (firstLeft + leftLeaves − 1): the left subtree's leaves.
-        uint left = (uint)(((1UL << leftLeaves) - 1) << (VectorLeaves - firstLeft - leftLeaves));
+        uint left = (uint)(((1UL << leftLeaves) - 1) << firstLeft);
         nodes[index] = new MaskNode(FloatThreshold(c.Threshold), columnOf[c.Feature] * BlockRows, ~left);
         return leftLeaves + rightLeaves;
     }
 
-    private unsafe void WalkVectorTree(int t, Span<float> scratch, Span<double> raw)
+    // Unchecked reads in both walks are safe: the split range and columns were built in range by CompileVector, and the
+    // scratch holds every column for BlockRows rows (lanes past the block's last row read stale values, still reach some
+    // leaf of the tree, and are never read back).
+    private unsafe void WalkTree512(int t, Span<float> scratch, Span<double> raw)
     {
         ref MaskNode first = ref MemoryMarshal.GetArrayDataReference(_maskNodes);
         ref MaskNode n = ref Unsafe.Add(ref first, _maskStart[t]);
@@ -101,9 +123,6 @@ internal sealed partial class TreeEnsembleScorer
         ref float x = ref MemoryMarshal.GetReference(scratch);
         var a = Vector512<uint>.AllBitsSet;
         var b = Vector512<uint>.AllBitsSet;
-
-        // Unchecked reads are safe: the range and columns were built in range by CompileVector, and the scratch holds
-        // every column for BlockRows rows (lanes past the block's last row read stale values and are never read back).
         while (Unsafe.IsAddressLessThan(ref n, ref end))
         {
             var threshold = Vector512.Create(n.Threshold);
@@ -112,16 +131,15 @@ internal sealed partial class TreeEnsembleScorer
             var rightA = Vector512.GreaterThan(Vector512.LoadUnsafe(ref column), threshold).AsUInt32();
             var rightB = Vector512.GreaterThan(Vector512.LoadUnsafe(ref column, 16), threshold).AsUInt32();
 
-            // Compiles to a compare into a mask register and a masked AND per 16 rows.
+            // With AVX-512 this is a compare into a mask register and a masked AND per 16 rows.
             a = Vector512.ConditionalSelect(rightA, a & mask, a);
             b = Vector512.ConditionalSelect(rightB, b & mask, b);
             n = ref Unsafe.Add(ref n, 1);
         }
 
-        // The exit leaf survives every mask, so each word is non-zero and its leading zeros are the leaf's position.
         var leafBase = Vector512.Create(_maskLeafBase[t]);
-        var leafA = Avx512CD.LeadingZeroCount(a).AsInt32() + leafBase;
-        var leafB = Avx512CD.LeadingZeroCount(b).AsInt32() + leafBase;
+        var leafA = LowestBit(a) + leafBase;
+        var leafB = LowestBit(b) + leafBase;
         ref double sums = ref Unsafe.Add(ref MemoryMarshal.GetReference(raw), _treeClass[t] * BlockRows);
         fixed (double* leaves = _maskLeaves)
         {
@@ -134,6 +152,68 @@ internal sealed partial class TreeEnsembleScorer
             Add(ref sums, 24, leaves, leafB.GetUpper().GetLower());
             Add(ref sums, 28, leaves, leafB.GetUpper().GetUpper());
         }
+    }
+
+    private unsafe void WalkTree256(int t, Span<float> scratch, Span<double> raw)
+    {
+        ref MaskNode first = ref MemoryMarshal.GetArrayDataReference(_maskNodes);
+        ref MaskNode n = ref Unsafe.Add(ref first, _maskStart[t]);
+        ref MaskNode end = ref Unsafe.Add(ref first, _maskStart[t + 1]);
+        ref float x = ref MemoryMarshal.GetReference(scratch);
+        var a = Vector256<uint>.AllBitsSet;
+        var b = Vector256<uint>.AllBitsSet;
+        var c = Vector256<uint>.AllBitsSet;
+        var d = Vector256<uint>.AllBitsSet;
+        while (Unsafe.IsAddressLessThan(ref n, ref end))
+        {
+            var threshold = Vector256.Create(n.Threshold);
+
+            // A lane keeps its bits where it goes left (all-ones) and AND-s the mask where it goes right.
+            var mask = Vector256.Create(n.Mask);
+            ref float column = ref Unsafe.Add(ref x, n.Column);
+            a &= mask | Vector256.LessThanOrEqual(Vector256.LoadUnsafe(ref column), threshold).AsUInt32();
+            b &= mask | Vector256.LessThanOrEqual(Vector256.LoadUnsafe(ref column, 8), threshold).AsUInt32();
+            c &= mask | Vector256.LessThanOrEqual(Vector256.LoadUnsafe(ref column, 16), threshold).AsUInt32();
+            d &= mask | Vector256.LessThanOrEqual(Vector256.LoadUnsafe(ref column, 24), threshold).AsUInt32();
+            n = ref Unsafe.Add(ref n, 1);
+        }
+
+        var leafBase = Vector256.Create(_maskLeafBase[t]);
+        var leafA = LowestBit(a) + leafBase;
+        var leafB = LowestBit(b) + leafBase;
+        var leafC = LowestBit(c) + leafBase;
+        var leafD = LowestBit(d) + leafBase;
+        ref double sums = ref Unsafe.Add(ref MemoryMarshal.GetReference(raw), _treeClass[t] * BlockRows);
+        fixed (double* leaves = _maskLeaves)
+        {
+            Add(ref sums, 0, leaves, leafA.GetLower());
+            Add(ref sums, 4, leaves, leafA.GetUpper());
+            Add(ref sums, 8, leaves, leafB.GetLower());
+            Add(ref sums, 12, leaves, leafB.GetUpper());
+            Add(ref sums, 16, leaves, leafC.GetLower());
+            Add(ref sums, 20, leaves, leafC.GetUpper());
+            Add(ref sums, 24, leaves, leafD.GetLower());
+            Add(ref sums, 28, leaves, leafD.GetUpper());
+        }
+    }
+
+    /// <summary>
+    /// Index of each lane's lowest set bit (the lane is never 0: the exit leaf survives every mask). The isolated bit is a
+    /// power of two, which converts to float exactly (bit 31 as −2³¹), so the float's exponent field is the index.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<int> LowestBit(Vector512<uint> v)
+    {
+        var bit = Vector512.ConvertToSingle((v & -v).AsInt32()).AsInt32();
+        return (Vector512.ShiftRightLogical(bit, 23) & Vector512.Create(0xFF)) - Vector512.Create(127);
+    }
+
+    /// <inheritdoc cref="LowestBit(Vector512{uint})"/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<int> LowestBit(Vector256<uint> v)
+    {
+        var bit = Vector256.ConvertToSingle((v & -v).AsInt32()).AsInt32();
+        return (Vector256.ShiftRightLogical(bit, 23) & Vector256.Create(0xFF)) - Vector256.Create(127);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

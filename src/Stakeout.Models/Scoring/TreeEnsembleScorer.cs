@@ -39,7 +39,7 @@ internal sealed partial class TreeEnsembleScorer : IFlowScorer
     // True when no node has a missing type: NaN is then simply 0 (mapped once per row) and a split is one comparison.
     private readonly bool _plain;
 
-    private TreeEnsembleScorer(ModelManifest manifest, LightGbmModel model, string source)
+    private TreeEnsembleScorer(ModelManifest manifest, LightGbmModel model, string source, VectorWalk widest)
     {
         Manifest = manifest;
         Classes = manifest.Classes;
@@ -116,7 +116,7 @@ internal sealed partial class TreeEnsembleScorer : IFlowScorer
         _shapPathCapacity = (maxDepth + 2) * (maxDepth + 3) / 2;
         if (_plain)
         {
-            CompileBlocked();
+            CompileBlocked(widest);
         }
     }
 
@@ -134,7 +134,14 @@ internal sealed partial class TreeEnsembleScorer : IFlowScorer
 
     /// <summary>Parses and compiles a "lightgbm" payload against its manifest.</summary>
     public static TreeEnsembleScorer Compile(ModelManifest manifest, ReadOnlySpan<byte> payload, string source) =>
-        new(manifest, LightGbmText.Parse(payload, source), source);
+        new(manifest, LightGbmText.Parse(payload, source), source, VectorWalk.Avx512);
+
+    /// <summary>
+    /// As <see cref="Compile(ModelManifest, ReadOnlySpan{byte}, string)"/>, but using no wider bit-vector walk than
+    /// <paramref name="widest"/> (the CPU may allow less), so tests and benchmarks can run the narrower paths on any machine.
+    /// </summary>
+    internal static TreeEnsembleScorer Compile(ModelManifest manifest, ReadOnlySpan<byte> payload, string source, VectorWalk widest) =>
+        new(manifest, LightGbmText.Parse(payload, source), source, widest);
 
     /// <inheritdoc />
     public void Score(ReadOnlySpan<float> features, Span<float> probabilities)
