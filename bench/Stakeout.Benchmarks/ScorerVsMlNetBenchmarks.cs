@@ -12,7 +12,10 @@ namespace Stakeout.Benchmarks;
 /// The artifact's fast scorer against ML.NET on the same model and the same rows: the default model (LightGBM, family
 /// level) trained on all shared data, scoring 65,536 test-split rows per operation. Baselines: ML.NET's
 /// PredictionEngine (one row at a time, as a detector would call it) and its batch Transform over an IDataView.
-/// Setup checks that both give the same probabilities (max |Δp| printed) so the race is between implementations only.
+/// The model is trained with the current defaults (TrainOptions/LightGbmSettings as `stakeout train --labels family
+/// --seed 1` uses them), so the figures are for the default model whatever its size. Setup checks that the fast scorer
+/// and ML.NET give the same probabilities on the benchmark rows and on every row of the shared data (max |Δp| printed,
+/// above 1e-5 it throws) so the race is between implementations only.
 /// Run: OMP_WAIT_POLICY=PASSIVE dotnet run -c Release --project bench/Stakeout.Benchmarks -- --filter '*ScorerVsMlNet*'
 /// Data: ../shared/data beside the clone, or STAKEOUT_SHARED_DATA. In-process: the setup trains the model once, and
 /// building a separate benchmark executable timed out on the shared machine.
@@ -63,15 +66,7 @@ public class ScorerVsMlNetBenchmarks
         _vectors = new FlowVector[Rows];
         for (int i = 0; i < Rows; i++)
         {
-            var row = table.Row(rows[i]);
-            row.CopyTo(_canonical.AsSpan(i * FeatureSchema.Count, FeatureSchema.Count));
-            var features = new float[table.Features.Count];
-            for (int j = 0; j < features.Length; j++)
-            {
-                features[j] = row[table.Features[j]];
-            }
-
-            _vectors[i] = new FlowVector { Features = features };
+            _vectors[i] = Vector(table, rows[i], _canonical.AsSpan(i * FeatureSchema.Count, FeatureSchema.Count));
         }
 
         _probabilities = new float[Rows * _classes];
@@ -101,11 +96,29 @@ public class ScorerVsMlNetBenchmarks
             throw new InvalidOperationException("the AVX2 walk differs from the default walk: they must be bit-for-bit equal.");
         }
 
-        var scorer = (TreeEnsembleScorer)_scorer;
-        Console.WriteLine($"// {_classes} classes, {scorer.TreeCount} trees ({options.LightGbm.Iterations} rounds, {options.LightGbm.Leaves} leaves), {table.Features.Count} features, {Rows} rows, {scorer.Walk} walk ({_avx2Scorer.Walk} for the AVX2 row); max |p(fast scorer) - p(ML.NET)| = {max:E2}");
-        if (max > 1e-5)
+        // Every row of the shared data (train and test split), fast scorer against ML.NET's batch Transform.
+        var all = new float[table.Count * FeatureSchema.Count];
+        var allVectors = new FlowVector[table.Count];
+        for (int i = 0; i < table.Count; i++)
         {
-            throw new InvalidOperationException($"the fast scorer and ML.NET disagree by {max}: not the same model, the comparison would be meaningless.");
+            allVectors[i] = Vector(table, i, all.AsSpan(i * FeatureSchema.Count, FeatureSchema.Count));
+        }
+
+        var allFast = new float[table.Count * _classes];
+        _scorer.Score(all, allFast);
+        float[] allMl = Scores(_transformer.Transform(ml.Data.LoadFromEnumerable(allVectors, schema)), table.Count);
+        double maxAll = 0;
+        for (int i = 0; i < allFast.Length; i++)
+        {
+            maxAll = Math.Max(maxAll, Math.Abs(allFast[i] - allMl[i]));
+        }
+
+        var scorer = (TreeEnsembleScorer)_scorer;
+        Console.WriteLine($"// {_classes} classes, {scorer.TreeCount} trees ({options.LightGbm.Iterations} rounds, {options.LightGbm.Leaves} leaves), {table.Features.Count} features, {scorer.Walk} walk ({_avx2Scorer.Walk} for the AVX2 row)");
+        Console.WriteLine($"// max |p(fast scorer) - p(ML.NET)|: {max:E2} on the {Rows} benchmark rows (PredictionEngine and Transform), {maxAll:E2} on all {table.Count} rows of the shared data (Transform)");
+        if (Math.Max(max, maxAll) > 1e-5)
+        {
+            throw new InvalidOperationException($"the fast scorer and ML.NET disagree by {Math.Max(max, maxAll)}: not the same model, the comparison would be meaningless.");
         }
     }
 
@@ -140,11 +153,13 @@ public class ScorerVsMlNetBenchmarks
     }
 
     [Benchmark(OperationsPerInvoke = Rows)]
-    public float[] Transform()
+    public float[] Transform() => Scores(_transformer.Transform(_view), Rows);
+
+    /// <summary>Reads ML.NET's "Score" column of <paramref name="rows"/> scored rows into one row-major array.</summary>
+    private float[] Scores(IDataView scored, int rows)
     {
-        var scored = _transformer.Transform(_view);
         var column = scored.Schema["Score"];
-        var result = new float[Rows * _classes];
+        var result = new float[rows * _classes];
         using var cursor = scored.GetRowCursor([column]);
         var getter = cursor.GetGetter<VBuffer<float>>(column);
         VBuffer<float> buffer = default;
@@ -157,6 +172,20 @@ public class ScorerVsMlNetBenchmarks
         }
 
         return result;
+    }
+
+    /// <summary>Copies table row <paramref name="index"/> into <paramref name="canonical"/> and returns ML.NET's input for it.</summary>
+    private static FlowVector Vector(TrainingTable table, int index, Span<float> canonical)
+    {
+        var row = table.Row(index);
+        row.CopyTo(canonical);
+        var features = new float[table.Features.Count];
+        for (int j = 0; j < features.Length; j++)
+        {
+            features[j] = row[table.Features[j]];
+        }
+
+        return new FlowVector { Features = features };
     }
 
     private static string RepoRoot()
