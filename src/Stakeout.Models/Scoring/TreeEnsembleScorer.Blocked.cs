@@ -130,7 +130,15 @@ internal sealed partial class TreeEnsembleScorer
             int count = Math.Min(BlockRows, rows - first);
             Gather(features.Slice(first * FeatureSchema.Count, count * FeatureSchema.Count), count, scratch);
             raw.Clear();
-            WalkBlock(scratch, raw, current, count);
+            if (_allVector)
+            {
+                WalkAllVector(scratch, raw);
+            }
+            else
+            {
+                WalkBlock(scratch, raw, current, count);
+            }
+
             for (int r = 0; r < count; r++)
             {
                 for (int c = 0; c < rowRaw.Length; c++)
@@ -184,15 +192,7 @@ internal sealed partial class TreeEnsembleScorer
         {
             if (vectorTree[t])
             {
-                if (_vectorWalk == VectorWalk.Avx512)
-                {
-                    WalkTree512(t, scratch, raw);
-                }
-                else
-                {
-                    WalkTree256(t, scratch, raw);
-                }
-
+                WalkVectorTree(t, scratch, raw);
                 continue;
             }
 

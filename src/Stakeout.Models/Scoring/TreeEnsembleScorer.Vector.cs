@@ -48,6 +48,9 @@ internal sealed partial class TreeEnsembleScorer
     private int[] _maskLeafBase = [];
     private bool[] _vectorTree = [];
 
+    // True when every tree takes the bit-vector walk (the default model): the block then runs one tight loop.
+    private bool _allVector;
+
     /// <summary>The walk this scorer uses for trees of at most 32 leaves (tests and benchmarks report it).</summary>
     internal VectorWalk Walk => _vectorWalk;
 
@@ -84,7 +87,12 @@ internal sealed partial class TreeEnsembleScorer
 
         _maskStart[trees] = nodes.Count;
         _maskNodes = [.. nodes];
-        _maskLeaves = [.. leaves];
+
+        // Pinned for the scorer's life, so the walks take its address once instead of pinning it per tree.
+        // VectorLeaves of padding: the AVX-512 walk loads a tree's leaf table as four whole registers.
+        _maskLeaves = GC.AllocateArray<double>(leaves.Count + VectorLeaves, pinned: true);
+        leaves.CopyTo(_maskLeaves);
+        _allVector = trees > 0 && Array.TrueForAll(_vectorTree, v => v);
     }
 
     private int LeafCount(int node) => node < 0 ? 1 : LeafCount(_nodes[node].Left) + LeafCount(_nodes[node].Right);
@@ -112,15 +120,63 @@ internal sealed partial class TreeEnsembleScorer
         return leftLeaves + rightLeaves;
     }
 
+    private unsafe double* MaskLeaves => (double*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_maskLeaves));
+
+    /// <summary>Walks every tree with the bit-vector walk (all trees qualify) and adds the leaf values to raw.</summary>
+    private unsafe void WalkAllVector(Span<float> scratch, Span<double> raw)
+    {
+        ref MaskNode nodes = ref MemoryMarshal.GetArrayDataReference(_maskNodes);
+        ref int start = ref MemoryMarshal.GetArrayDataReference(_maskStart);
+        ref int leafBase = ref MemoryMarshal.GetArrayDataReference(_maskLeafBase);
+        ref int treeClass = ref MemoryMarshal.GetArrayDataReference(_treeClass);
+        ref float x = ref MemoryMarshal.GetReference(scratch);
+        ref double sums = ref MemoryMarshal.GetReference(raw);
+        double* leaves = MaskLeaves;
+        int trees = _roots.Length;
+        bool wide = _vectorWalk == VectorWalk.Avx512;
+
+        // Unchecked reads are safe: the arrays have one entry per tree (start one more), built by CompileVector.
+        for (int t = 0; t < trees; t++)
+        {
+            ref MaskNode first = ref Unsafe.Add(ref nodes, Unsafe.Add(ref start, t));
+            ref MaskNode end = ref Unsafe.Add(ref nodes, Unsafe.Add(ref start, t + 1));
+            double* treeLeaves = leaves + Unsafe.Add(ref leafBase, t);
+            ref double classSums = ref Unsafe.Add(ref sums, Unsafe.Add(ref treeClass, t) * BlockRows);
+            if (wide)
+            {
+                Tree512(ref first, ref end, ref x, treeLeaves, ref classSums);
+            }
+            else
+            {
+                Tree256(ref first, ref end, ref x, treeLeaves, ref classSums);
+            }
+        }
+    }
+
+    /// <summary>One tree's bit-vector walk, for models that mix these trees with larger ones.</summary>
+    private unsafe void WalkVectorTree(int t, Span<float> scratch, Span<double> raw)
+    {
+        ref MaskNode nodes = ref MemoryMarshal.GetArrayDataReference(_maskNodes);
+        ref MaskNode first = ref Unsafe.Add(ref nodes, _maskStart[t]);
+        ref MaskNode end = ref Unsafe.Add(ref nodes, _maskStart[t + 1]);
+        ref float x = ref MemoryMarshal.GetReference(scratch);
+        ref double classSums = ref Unsafe.Add(ref MemoryMarshal.GetReference(raw), _treeClass[t] * BlockRows);
+        if (_vectorWalk == VectorWalk.Avx512)
+        {
+            Tree512(ref first, ref end, ref x, MaskLeaves + _maskLeafBase[t], ref classSums);
+        }
+        else
+        {
+            Tree256(ref first, ref end, ref x, MaskLeaves + _maskLeafBase[t], ref classSums);
+        }
+    }
+
     // Unchecked reads in both walks are safe: the split range and columns were built in range by CompileVector, and the
     // scratch holds every column for BlockRows rows (lanes past the block's last row read stale values, still reach some
-    // leaf of the tree, and are never read back).
-    private unsafe void WalkTree512(int t, Span<float> scratch, Span<double> raw)
+    // leaf of the tree, and are never read back). sums is the tree's class row of raw (BlockRows doubles).
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void Tree512(ref MaskNode n, ref MaskNode end, ref float x, double* leaves, ref double sums)
     {
-        ref MaskNode first = ref MemoryMarshal.GetArrayDataReference(_maskNodes);
-        ref MaskNode n = ref Unsafe.Add(ref first, _maskStart[t]);
-        ref MaskNode end = ref Unsafe.Add(ref first, _maskStart[t + 1]);
-        ref float x = ref MemoryMarshal.GetReference(scratch);
         var a = Vector512<uint>.AllBitsSet;
         var b = Vector512<uint>.AllBitsSet;
         while (Unsafe.IsAddressLessThan(ref n, ref end))
@@ -137,29 +193,35 @@ internal sealed partial class TreeEnsembleScorer
             n = ref Unsafe.Add(ref n, 1);
         }
 
-        var leafBase = Vector512.Create(_maskLeafBase[t]);
-        var leafA = LowestBit(a) + leafBase;
-        var leafB = LowestBit(b) + leafBase;
-        ref double sums = ref Unsafe.Add(ref MemoryMarshal.GetReference(raw), _treeClass[t] * BlockRows);
-        fixed (double* leaves = _maskLeaves)
-        {
-            Add(ref sums, 0, leaves, leafA.GetLower().GetLower());
-            Add(ref sums, 4, leaves, leafA.GetLower().GetUpper());
-            Add(ref sums, 8, leaves, leafA.GetUpper().GetLower());
-            Add(ref sums, 12, leaves, leafA.GetUpper().GetUpper());
-            Add(ref sums, 16, leaves, leafB.GetLower().GetLower());
-            Add(ref sums, 20, leaves, leafB.GetLower().GetUpper());
-            Add(ref sums, 24, leaves, leafB.GetUpper().GetLower());
-            Add(ref sums, 28, leaves, leafB.GetUpper().GetUpper());
-        }
+        // The tree's (up to) 32 leaf values sit in four registers; each row's value is picked by two-table permutes
+        // (the low and high 16 leaves) and a select on the index, instead of a memory gather.
+        var leafA = LowestBit(a);
+        var leafB = LowestBit(b);
+        var l0 = Vector512.Load(leaves);
+        var l1 = Vector512.Load(leaves + 8);
+        var l2 = Vector512.Load(leaves + 16);
+        var l3 = Vector512.Load(leaves + 24);
+        Add(ref sums, 0, l0, l1, l2, l3, leafA.GetLower());
+        Add(ref sums, 8, l0, l1, l2, l3, leafA.GetUpper());
+        Add(ref sums, 16, l0, l1, l2, l3, leafB.GetLower());
+        Add(ref sums, 24, l0, l1, l2, l3, leafB.GetUpper());
     }
 
-    private unsafe void WalkTree256(int t, Span<float> scratch, Span<double> raw)
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Add(ref double sums, int row, Vector512<double> l0, Vector512<double> l1, Vector512<double> l2, Vector512<double> l3, Vector256<int> leaf)
     {
-        ref MaskNode first = ref MemoryMarshal.GetArrayDataReference(_maskNodes);
-        ref MaskNode n = ref Unsafe.Add(ref first, _maskStart[t]);
-        ref MaskNode end = ref Unsafe.Add(ref first, _maskStart[t + 1]);
-        ref float x = ref MemoryMarshal.GetReference(scratch);
+        var index = Avx512F.ConvertToVector512Int64(leaf);
+        var low = Avx512F.PermuteVar8x64x2(l0, index, l1);
+        var high = Avx512F.PermuteVar8x64x2(l2, index, l3);
+        var value = Vector512.ConditionalSelect(Vector512.GreaterThan(index, Vector512.Create(15L)).AsDouble(), high, low);
+        ref double at = ref Unsafe.Add(ref sums, row);
+        Vector512.StoreUnsafe(Vector512.LoadUnsafe(ref at) + value, ref at);
+    }
+
+    /// <inheritdoc cref="Tree512"/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void Tree256(ref MaskNode n, ref MaskNode end, ref float x, double* leaves, ref double sums)
+    {
         var a = Vector256<uint>.AllBitsSet;
         var b = Vector256<uint>.AllBitsSet;
         var c = Vector256<uint>.AllBitsSet;
@@ -178,23 +240,18 @@ internal sealed partial class TreeEnsembleScorer
             n = ref Unsafe.Add(ref n, 1);
         }
 
-        var leafBase = Vector256.Create(_maskLeafBase[t]);
-        var leafA = LowestBit(a) + leafBase;
-        var leafB = LowestBit(b) + leafBase;
-        var leafC = LowestBit(c) + leafBase;
-        var leafD = LowestBit(d) + leafBase;
-        ref double sums = ref Unsafe.Add(ref MemoryMarshal.GetReference(raw), _treeClass[t] * BlockRows);
-        fixed (double* leaves = _maskLeaves)
-        {
-            Add(ref sums, 0, leaves, leafA.GetLower());
-            Add(ref sums, 4, leaves, leafA.GetUpper());
-            Add(ref sums, 8, leaves, leafB.GetLower());
-            Add(ref sums, 12, leaves, leafB.GetUpper());
-            Add(ref sums, 16, leaves, leafC.GetLower());
-            Add(ref sums, 20, leaves, leafC.GetUpper());
-            Add(ref sums, 24, leaves, leafD.GetLower());
-            Add(ref sums, 28, leaves, leafD.GetUpper());
-        }
+        var leafA = LowestBit(a);
+        var leafB = LowestBit(b);
+        var leafC = LowestBit(c);
+        var leafD = LowestBit(d);
+        Add(ref sums, 0, leaves, leafA.GetLower());
+        Add(ref sums, 4, leaves, leafA.GetUpper());
+        Add(ref sums, 8, leaves, leafB.GetLower());
+        Add(ref sums, 12, leaves, leafB.GetUpper());
+        Add(ref sums, 16, leaves, leafC.GetLower());
+        Add(ref sums, 20, leaves, leafC.GetUpper());
+        Add(ref sums, 24, leaves, leafD.GetLower());
+        Add(ref sums, 28, leaves, leafD.GetUpper());
     }
 
     /// <summary>
