@@ -79,7 +79,7 @@ internal sealed partial class TreeEnsembleScorer
         {
             _maskStart[t] = nodes.Count;
             int root = _roots[t];
-            if (root >= 0 && LeafCount(root) <= VectorLeaves)
+            if (root >= 0 && FitsVectorWalk(root))
             {
                 _vectorTree[t] = true;
                 _maskLeafBase[t] = leaves.Count;
@@ -97,10 +97,38 @@ internal sealed partial class TreeEnsembleScorer
         _allVector = trees > 0 && Array.TrueForAll(_vectorTree, v => v);
     }
 
-    private int LeafCount(int node) => node < 0 ? 1 : LeafCount(_nodes[node].Left) + LeafCount(_nodes[node].Right);
+    /// <summary>
+    /// Whether the tree has at most <see cref="VectorLeaves"/> leaves; counts without recursion and stops early, since
+    /// a large model's trees may be thousands of nodes deep.
+    /// </summary>
+    private bool FitsVectorWalk(int root)
+    {
+        var pending = new Stack<int>();
+        pending.Push(root);
+        int leaves = 0;
+        while (pending.Count > 0)
+        {
+            int n = pending.Pop();
+            if (n < 0)
+            {
+                if (++leaves > VectorLeaves)
+                {
+                    return false;
+                }
+
+                continue;
+            }
+
+            pending.Push(_nodes[n].Left);
+            pending.Push(_nodes[n].Right);
+        }
+
+        return true;
+    }
 
     /// <summary>
-    /// Appends the subtree's leaves left to right and its splits with their masks; returns how many leaves it has.
+    /// Appends the subtree's leaves left to right and its splits with their masks; returns how many leaves it has
+    /// (recursion depth ≤ 31: only trees that fit the walk come here).
     /// <paramref name="leafBase"/> is where the tree's leaves start in <paramref name="leaves"/>.
     /// </summary>
     private int AddMasked(int node, int leafBase, List<MaskNode> nodes, List<double> leaves, Dictionary<int, int> columnOf)
