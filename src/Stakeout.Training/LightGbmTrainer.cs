@@ -57,11 +57,34 @@ public sealed record LightGbmSettings
     /// <summary>LightGBM max_bin.</summary>
     public int MaxBin { get; init; } = 255;
 
+    /// <summary>
+    /// LightGBM feature_fraction: the share of features each tree may split on (drawn afresh per tree, seeded). Below 1 it
+    /// cuts histogram work in proportion and decorrelates the trees.
+    /// </summary>
+    public double FeatureFraction { get; init; } = 1.0;
+
+    /// <summary>
+    /// LightGBM bagging_fraction: the share of training rows each round is fitted on (drawn afresh every round, seeded);
+    /// 1 fits every row.
+    /// </summary>
+    public double BaggingFraction { get; init; } = 1.0;
+
     /// <summary>Class imbalance handling.</summary>
     public ImbalanceHandling Imbalance { get; init; } = ImbalanceHandling.BalancedWeights;
 
-    /// <summary>Threads; 0 means one per processor.</summary>
+    /// <summary>Threads; 0 (the default) chooses by table size: see <see cref="ThreadsFor"/>.</summary>
     public int Threads { get; init; }
+
+    /// <summary>
+    /// Below this many training rows, <see cref="Threads"/> = 0 trains on one thread. On the 3,707-row families split,
+    /// LightGBM's per-tree work is too short to share: two threads took 1.2 s against 0.32 s for one with passive OpenMP
+    /// waiting, and 0.2 to 7 s with spinning waits when another process held the second core (docs/training.md,
+    /// "Threads").
+    /// </summary>
+    public const int SingleThreadBelowRows = 50_000;
+
+    /// <summary>The threads LightGBM gets for <paramref name="rows"/> training rows.</summary>
+    public int ThreadsFor(int rows) => Threads > 0 ? Threads : rows < SingleThreadBelowRows ? 1 : Environment.ProcessorCount;
 
     /// <summary>Throws <see cref="ArgumentException"/> naming the first invalid setting.</summary>
     public LightGbmSettings Validate()
@@ -72,6 +95,8 @@ public sealed record LightGbmSettings
         Check(MinDataInLeaf >= 1, nameof(MinDataInLeaf), MinDataInLeaf);
         Check(L2 >= 0 && double.IsFinite(L2), nameof(L2), L2);
         Check(MaxBin is >= 2 and <= 65_535, nameof(MaxBin), MaxBin);
+        Check(FeatureFraction is > 0 and <= 1, nameof(FeatureFraction), FeatureFraction);
+        Check(BaggingFraction is > 0 and <= 1, nameof(BaggingFraction), BaggingFraction);
         Check(Enum.IsDefined(Imbalance), nameof(Imbalance), Imbalance);
         Check(Threads >= 0, nameof(Threads), Threads);
         Check(EarlyStoppingRounds >= 0, nameof(EarlyStoppingRounds), EarlyStoppingRounds);
@@ -88,6 +113,8 @@ public sealed record LightGbmSettings
         ["min_data_in_leaf"] = MinDataInLeaf.ToString(CultureInfo.InvariantCulture),
         ["lambda_l2"] = L2.ToString("R", CultureInfo.InvariantCulture),
         ["max_bin"] = MaxBin.ToString(CultureInfo.InvariantCulture),
+        ["feature_fraction"] = FeatureFraction.ToString("R", CultureInfo.InvariantCulture),
+        ["bagging_fraction"] = BaggingFraction.ToString("R", CultureInfo.InvariantCulture),
         ["imbalance"] = Imbalance switch
         {
             ImbalanceHandling.None => "none",
@@ -125,8 +152,14 @@ internal static class LightGbmTrainer
         var (trainRows, weights) = Balance(table, rows, settings.Imbalance, seed);
         bool binary = table.Classes.Count == 2;
         var view = new TableDataView(table, trainRows, table.Features, weights, booleanLabel: binary);
-        var booster = new GradientBooster.Options { L2Regularization = settings.L2 };
-        int threads = settings.Threads == 0 ? Environment.ProcessorCount : settings.Threads;
+        var booster = new GradientBooster.Options
+        {
+            L2Regularization = settings.L2,
+            FeatureFraction = settings.FeatureFraction,
+            SubsampleFraction = settings.BaggingFraction,
+            SubsampleFrequency = settings.BaggingFraction < 1 ? 1 : 0,
+        };
+        int threads = settings.ThreadsFor(rows.Count);
         ITransformer transformer;
         List<List<RegressionTree>> perClass;
         List<double> biases;
