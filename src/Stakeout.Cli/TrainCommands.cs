@@ -266,7 +266,7 @@ internal sealed class TrainOptionSet
 
     public Option<int> Threads { get; } = new("--threads") { Description = "Training threads; 0 (default) = one per core for large tables, one for small ones, where thread hand-offs cost more than they save.", DefaultValueFactory = _ => new LightGbmSettings().Threads };
 
-    public Option<string> Imbalance { get; } = new("--imbalance") { Description = "balanced-weights (default: N / (K × n_class)), class-weights (square root of that), balanced-sampling or none.", DefaultValueFactory = _ => "balanced-weights" };
+    public Option<string> Imbalance { get; } = new("--imbalance") { Description = "benign-half (default: BENIGN carries half of the weight, the attack classes share the other half equally), balanced-weights (N / (K × n_class)), class-weights (square root of balanced), balanced-sampling or none.", DefaultValueFactory = _ => "benign-half" };
 
     public void AddTo(Command command)
     {
@@ -333,7 +333,8 @@ return new TrainOptions
                     "balanced-sampling" => ImbalanceHandling.BalancedSampling,
                     "balanced-weights" => ImbalanceHandling.BalancedWeights,
                     "none" => ImbalanceHandling.None,
-                    var other => throw new ArgumentException($"--imbalance '{other}' is not one of balanced-weights, class-weights, balanced-sampling, none."),
+                    "benign-half" => ImbalanceHandling.BenignHalf,
+                    var other => throw new ArgumentException($"--imbalance '{other}' is not one of benign-half, balanced-weights, class-weights, balanced-sampling, none."),
                 },
             },
             Seed = parse.GetValue(Seed),

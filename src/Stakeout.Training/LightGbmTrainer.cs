@@ -6,6 +6,7 @@ using Microsoft.ML.Calibrators;
 using Microsoft.ML.Trainers;
 using Microsoft.ML.Trainers.FastTree;
 using Microsoft.ML.Trainers.LightGbm;
+using Stakeout.Core;
 
 namespace Stakeout.Training;
 
@@ -20,6 +21,12 @@ public enum ImbalanceHandling
     BalancedSampling,
     /// <summary>Row weight = N / (K × n_class) (scikit-learn's "balanced"): every class weighs the same in all.</summary>
     BalancedWeights,
+    /// <summary>
+    /// BENIGN weighs half of all (N / (2 × n_BENIGN)) and the attack classes share the other half equally
+    /// (N / (2 × (K − 1) × n_class)): attacks stay balanced among themselves, while benign traffic, most of what a sensor
+    /// sees, is not outvoted K − 1 to 1 by the attack classes.
+    /// </summary>
+    BenignHalf,
 }
 
 /// <summary>LightGBM hyperparameters, validated once. Defaults were chosen by measurement (docs/training.md).</summary>
@@ -69,8 +76,12 @@ public sealed record LightGbmSettings
     /// </summary>
     public double BaggingFraction { get; init; } = 1.0;
 
-    /// <summary>Class imbalance handling.</summary>
-    public ImbalanceHandling Imbalance { get; init; } = ImbalanceHandling.BalancedWeights;
+    /// <summary>
+    /// Class imbalance handling. BENIGN-half, not balanced weights: on benign flows of files never trained on it flagged
+    /// 1.0 % and 5.3 % against 3.5 % and 8.0 %, at the same attack recall, for 0.003 less mean macro-F1 on the families
+    /// sample (docs/training.md, "Class weights").
+    /// </summary>
+    public ImbalanceHandling Imbalance { get; init; } = ImbalanceHandling.BenignHalf;
 
     /// <summary>Threads; 0 (the default) chooses by table size: see <see cref="ThreadsFor"/>.</summary>
     public int Threads { get; init; }
@@ -120,6 +131,7 @@ public sealed record LightGbmSettings
             ImbalanceHandling.None => "none",
             ImbalanceHandling.ClassWeights => "class-weights",
             ImbalanceHandling.BalancedWeights => "balanced-weights",
+            ImbalanceHandling.BenignHalf => "benign-half",
             _ => "balanced-sampling",
         },
     };
@@ -343,6 +355,16 @@ internal static class LightGbmTrainer
                 return (rows, [.. counts.Select(n => n == 0 ? 1f : (float)Math.Sqrt((double)rows.Count / (present * n)))]);
             case ImbalanceHandling.BalancedWeights:
                 return (rows, [.. counts.Select(n => n == 0 ? 1f : (float)((double)rows.Count / (present * n)))]);
+            case ImbalanceHandling.BenignHalf:
+                int benign = IndexOfBenign(table.Classes);
+                if (benign < 0 || counts[benign] == 0 || present < 2)
+                {
+                    goto case ImbalanceHandling.BalancedWeights;
+                }
+
+                return (rows, [.. counts.Select((n, c) => n == 0 ? 1f
+                    : c == benign ? (float)((double)rows.Count / (2.0 * n))
+                    : (float)((double)rows.Count / (2.0 * (present - 1) * n)))]);
             case ImbalanceHandling.BalancedSampling:
                 int target = (int)(rows.Count / present);
                 var byClass = Enumerable.Range(0, counts.Length).Select(_ => new List<int>()).ToArray();
@@ -368,6 +390,19 @@ internal static class LightGbmTrainer
             default:
                 return (rows, null);
         }
+    }
+
+    private static int IndexOfBenign(IReadOnlyList<string> classes)
+    {
+        for (int i = 0; i < classes.Count; i++)
+        {
+            if (string.Equals(classes[i], LabelTaxonomy.Benign, StringComparison.Ordinal))
+            {
+                return i;
+            }
+        }
+
+        return -1;
     }
 
     /// <summary>

@@ -481,7 +481,7 @@ public sealed class TrainingRun(ITrainingLog log, TimeProvider time)
             labels[i] = table.Label(validation[i]);
         }
 
-        var weights = settings.Imbalance is ImbalanceHandling.BalancedWeights or ImbalanceHandling.ClassWeights
+        var weights = settings.Imbalance is ImbalanceHandling.BalancedWeights or ImbalanceHandling.ClassWeights or ImbalanceHandling.BenignHalf
             ? LightGbmTrainer.Balance(table, fit, settings.Imbalance, seed).Weights
             : null;
         var losses = probe.LossByIteration(rows, labels, weights);
