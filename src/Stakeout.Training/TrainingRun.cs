@@ -306,7 +306,12 @@ public sealed class TrainingRun(ITrainingLog log, TimeProvider time)
             GbdtModel gbdt;
             if (prebuilt is null)
             {
-                (gbdt, var transformer, _) = LightGbmTrainer.Train(table, split.Train, settings, options.Seed, cancellationToken);
+                ITransformer transformer;
+                using (Heartbeat(string.Create(c, $"{settings.Iterations} rounds × {table.Classes.Count} classes on {split.Train.Count:N0} rows")))
+                {
+                    (gbdt, transformer, _) = LightGbmTrainer.Train(table, split.Train, settings, options.Seed, cancellationToken);
+                }
+
                 model = new ExportedModel(gbdt, null, table.Classes.Count);
                 fitTime = watch.Elapsed;
                 var (checkRows, checkedSplit) = split.Test.Count > 0 ? (split.Test, "test") : (split.Train, "training");
@@ -508,6 +513,27 @@ public sealed class TrainingRun(ITrainingLog log, TimeProvider time)
         }
 
         return losses.Count == 0 ? 1 : best + 1;
+    }
+
+    /// <summary>How often a fit that ML.NET runs without progress callbacks says it is still at work.</summary>
+    internal static readonly TimeSpan HeartbeatInterval = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// Logs "still fitting" with the elapsed time every <see cref="HeartbeatInterval"/> until disposed. ML.NET 5's LightGBM
+    /// trainer reports no per-round progress (neither through MLContext.Log nor with Verbose), so a multi-minute fit on the
+    /// full dataset would otherwise be silent.
+    /// </summary>
+    private ITimer Heartbeat(string what)
+    {
+        long start = time.GetTimestamp();
+        var gate = new Lock();
+        return time.CreateTimer(_ =>
+        {
+            lock (gate)
+            {
+                log.Info(string.Create(CultureInfo.InvariantCulture, $"still fitting ({what}): {time.GetElapsedTime(start).TotalSeconds:F0} s elapsed"));
+            }
+        }, null, HeartbeatInterval, HeartbeatInterval);
     }
 
     /// <summary>

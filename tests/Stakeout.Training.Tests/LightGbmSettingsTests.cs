@@ -97,3 +97,61 @@ public sealed class LightGbmSettingsTests : IDisposable
         Assert.True(sample[^1] >= rows[6 * rows.Length / 7]);
     }
 }
+
+public sealed class FitHeartbeatTests : IDisposable
+{
+    private readonly Fixtures _fixtures = new();
+
+    public void Dispose() => _fixtures.Dispose();
+
+    private sealed class ListLog : ITrainingLog
+    {
+        public List<string> Lines { get; } = [];
+
+        public void Info(string message) => Lines.Add(message);
+    }
+
+    /// <summary>Fires every timer once, at once, and records the period asked for and whether the timer was disposed.</summary>
+    private sealed class FiringTime : TimeProvider
+    {
+        public List<(TimeSpan Period, RecordingTimer Timer)> Timers { get; } = [];
+
+        public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period)
+        {
+            var timer = new RecordingTimer();
+            Timers.Add((period, timer));
+            callback(state);
+            return timer;
+        }
+    }
+
+    private sealed class RecordingTimer : ITimer
+    {
+        public bool Disposed { get; private set; }
+
+        public bool Change(TimeSpan dueTime, TimeSpan period) => true;
+
+        public void Dispose() => Disposed = true;
+
+        public ValueTask DisposeAsync()
+        {
+            Disposed = true;
+            return ValueTask.CompletedTask;
+        }
+    }
+
+    [Fact]
+    public void Execute_LightGbm_FitSaysItIsStillAtWorkAndStopsSaying()
+    {
+        string a = _fixtures.Write("a.csv", [("BENIGN", 40), ("DDoS", 30), ("PortScan", 20)], seed: 6);
+        var log = new ListLog();
+        var time = new FiringTime();
+
+        new TrainingRun(log, time).Execute(new TrainOptions { Paths = [a], LightGbm = new LightGbmSettings { Iterations = 7, Leaves = 4, MinDataInLeaf = 3 } });
+
+        var heartbeat = Assert.Single(time.Timers);
+        Assert.Equal(TrainingRun.HeartbeatInterval, heartbeat.Period);
+        Assert.True(heartbeat.Timer.Disposed);
+        Assert.Contains(log.Lines, l => l.StartsWith("still fitting (7 rounds × 3 classes on ", StringComparison.Ordinal) && l.EndsWith(" s elapsed", StringComparison.Ordinal));
+    }
+}
