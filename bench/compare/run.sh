@@ -16,6 +16,8 @@ py=/usr/bin/python3   # Debian's python, where python3-sklearn and python3-panda
 # shared with other work that turned a 9 s fit into 114 s (docs/benchmarks.md). Passive waiting is fairer to both sides.
 export OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-PASSIVE}"
 shared="${STAKEOUT_SHARED_DATA:-$root/../shared/data}"
+# Extra options for every `stakeout train` of parts a and b, e.g. STAKEOUT_TRAIN_ARGS="--imbalance balanced-weights".
+read -r -a extra <<< "${STAKEOUT_TRAIN_ARGS:-}"
 out="${STAKEOUT_COMPARE_OUT:-$root/bench/data/compare}"
 parts=("$@")
 [ ${#parts[@]} -eq 0 ] && parts=(a b c)
@@ -34,13 +36,13 @@ fi
 timed() { local file="$1"; shift; /usr/bin/time -f "%e %M" -o "$file" "$@"; }
 has() { local p; for p in "${parts[@]}"; do [ "$p" = "$1" ] && return 0; done; return 1; }
 mkdir -p "$out"
-{ echo "run.sh ${parts[*]} at $(date -u +%FT%TZ) on $(nproc) cores, OMP_WAIT_POLICY=$OMP_WAIT_POLICY; load before: $(cut -d' ' -f1-3 /proc/loadavg)"; } | tee "$out/machine.txt"
+{ echo "run.sh ${parts[*]} at $(date -u +%FT%TZ) on $(nproc) cores, OMP_WAIT_POLICY=$OMP_WAIT_POLICY, train options: ${extra[*]:-defaults}; load before: $(cut -d' ' -f1-3 /proc/loadavg)"; } | tee "$out/machine.txt"
 
 if has a; then
   a="$out/a"; rm -rf "$a"; mkdir -p "$a"
   fam="$shared/cicids2017-families"
   echo "== (a) families sample" >&2
-  timed "$a/stakeout.time" ./stakeout train "$fam" --labels family --seed 1 --output-dir "$a/stakeout" --model-out "$a/stakeout.model" --save-split "$a/split" >/dev/null
+  timed "$a/stakeout.time" ./stakeout train "$fam" --labels family --seed 1 "${extra[@]}" --output-dir "$a/stakeout" --model-out "$a/stakeout.model" --save-split "$a/split" >/dev/null
   ./stakeout evaluate --model "$a/stakeout.model" "$a/split/test.csv" --json > "$a/stakeout-eval.json"
   timed "$a/logreg.time" ./stakeout train "$fam" --model seed-logreg --seed 1 --output-dir "$a/logreg" --model-out "$a/logreg.model" --save-split "$a/split-logreg" >/dev/null
   ./stakeout evaluate --model "$a/logreg.model" "$a/split-logreg/test.csv" --json > "$a/logreg-eval.json"
@@ -69,7 +71,7 @@ if has b; then
     read -r -a tr <<< "${train_of[$exp]}"
     read -r -a te <<< "${test_of[$exp]}"
     echo "train on ${tr[*]##*/}; evaluate on ${te[*]##*/}" > "$d/about.txt"
-    timed "$d/stakeout.time" ./stakeout train "${tr[@]}" --labels family --seed 1 --output-dir "$d/stakeout" --model-out "$d/stakeout.model" --save-split "$d/split" >/dev/null
+    timed "$d/stakeout.time" ./stakeout train "${tr[@]}" --labels family --seed 1 "${extra[@]}" --output-dir "$d/stakeout" --model-out "$d/stakeout.model" --save-split "$d/split" >/dev/null
     ./stakeout evaluate --model "$d/stakeout.model" "${te[@]}" --json > "$d/stakeout-eval.json"
     ./stakeout evaluate --model "$d/stakeout.model" "${te[@]}" --json --level binary > "$d/stakeout-eval-binary.json"
     for m in rf hgb; do

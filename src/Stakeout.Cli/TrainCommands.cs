@@ -258,7 +258,15 @@ internal sealed class TrainOptionSet
 
     public Option<double> L2 { get; } = new("--lambda-l2") { Description = "LightGBM lambda_l2.", DefaultValueFactory = _ => new LightGbmSettings().L2 };
 
-    public Option<string> Imbalance { get; } = new("--imbalance") { Description = "balanced-weights (default: N / (K × n_class)), class-weights (square root of that), balanced-sampling or none.", DefaultValueFactory = _ => "balanced-weights" };
+    public Option<int> MaxBin { get; } = new("--max-bin") { Description = "LightGBM max_bin: histogram bins per feature.", DefaultValueFactory = _ => new LightGbmSettings().MaxBin };
+
+    public Option<double> FeatureFraction { get; } = new("--feature-fraction") { Description = "Share of the features each tree may split on (LightGBM feature_fraction).", DefaultValueFactory = _ => new LightGbmSettings().FeatureFraction };
+
+    public Option<double> BaggingFraction { get; } = new("--bagging-fraction") { Description = "Share of the training rows each round is fitted on, drawn afresh every round (LightGBM bagging_fraction).", DefaultValueFactory = _ => new LightGbmSettings().BaggingFraction };
+
+    public Option<int> Threads { get; } = new("--threads") { Description = "Training threads; 0 (default) = one per core for large tables, one for small ones, where thread hand-offs cost more than they save.", DefaultValueFactory = _ => new LightGbmSettings().Threads };
+
+    public Option<string> Imbalance { get; } = new("--imbalance") { Description = "benign-half (default: BENIGN carries half of the weight, the attack classes share the other half equally), balanced-weights (N / (K × n_class)), class-weights (square root of balanced), balanced-sampling or none.", DefaultValueFactory = _ => "benign-half" };
 
     public void AddTo(Command command)
     {
@@ -283,6 +291,10 @@ internal sealed class TrainOptionSet
         command.Options.Add(Leaves);
         command.Options.Add(MinData);
         command.Options.Add(L2);
+        command.Options.Add(MaxBin);
+        command.Options.Add(FeatureFraction);
+        command.Options.Add(BaggingFraction);
+        command.Options.Add(Threads);
         command.Options.Add(Imbalance);
     }
 
@@ -311,13 +323,18 @@ return new TrainOptions
                 Leaves = parse.GetValue(Leaves),
                 MinDataInLeaf = parse.GetValue(MinData),
                 L2 = parse.GetValue(L2),
+                MaxBin = parse.GetValue(MaxBin),
+                FeatureFraction = parse.GetValue(FeatureFraction),
+                BaggingFraction = parse.GetValue(BaggingFraction),
+                Threads = parse.GetValue(Threads),
                 Imbalance = parse.GetValue(Imbalance) switch
                 {
                     "class-weights" => ImbalanceHandling.ClassWeights,
                     "balanced-sampling" => ImbalanceHandling.BalancedSampling,
                     "balanced-weights" => ImbalanceHandling.BalancedWeights,
                     "none" => ImbalanceHandling.None,
-                    var other => throw new ArgumentException($"--imbalance '{other}' is not one of balanced-weights, class-weights, balanced-sampling, none."),
+                    "benign-half" => ImbalanceHandling.BenignHalf,
+                    var other => throw new ArgumentException($"--imbalance '{other}' is not one of benign-half, balanced-weights, class-weights, balanced-sampling, none."),
                 },
             },
             Seed = parse.GetValue(Seed),

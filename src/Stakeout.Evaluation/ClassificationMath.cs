@@ -63,30 +63,50 @@ public static class ClassificationMath
             return null;
         }
 
-        // Sort row indices by score, highest first; the tie order is irrelevant because ties are consumed as one group.
-        int[] order = new int[scores.Length];
-        double[] keys = new double[scores.Length];
-        for (int i = 0; i < order.Length; i++)
+        // The positives' and the negatives' scores are sorted apart (a plain sort of one array is about twice as fast as
+        // sorting an index array by key), then walked together from the highest score down, each distinct score taken as
+        // one group from both. Keys are negated scores in ascending order; Array.Sort puts NaN first, so a NaN score forms
+        // the first group, as it did when all rows were sorted together.
+        double[] hits = new double[positives];
+        double[] misses = new double[scores.Length - positives];
+        int h = 0, m = 0;
+        for (int i = 0; i < scores.Length; i++)
         {
-            order[i] = i;
-            keys[i] = -scores[i];
+            if (positive[i])
+            {
+                hits[h++] = -scores[i];
+            }
+            else
+            {
+                misses[m++] = -scores[i];
+            }
         }
 
-        Array.Sort(keys, order);
+        Array.Sort(hits);
+        Array.Sort(misses);
         double ap = 0;
         double previousRecall = 0;
         long tp = 0;
         long seen = 0;
-        int at = 0;
-        while (at < order.Length)
+        h = 0;
+        m = 0;
+        while (h < hits.Length || m < misses.Length)
         {
-            double threshold = keys[at];
+            double threshold = h == hits.Length ? misses[m]
+                : m == misses.Length ? hits[h]
+                : hits[h].CompareTo(misses[m]) <= 0 ? hits[h] : misses[m];
             // Equals, not ==: a NaN score must still form a group of its own instead of stalling the loop.
-            while (at < order.Length && keys[at].Equals(threshold))
+            while (h < hits.Length && hits[h].Equals(threshold))
             {
-                tp += positive[order[at]] ? 1 : 0;
+                tp++;
                 seen++;
-                at++;
+                h++;
+            }
+
+            while (m < misses.Length && misses[m].Equals(threshold))
+            {
+                seen++;
+                m++;
             }
 
             double recall = (double)tp / positives;

@@ -216,11 +216,12 @@ public sealed class EvaluationAccumulator
 
     private Dictionary<string, double?> PrAuc(LevelState state, int[] shown)
     {
-        var scores = new double[Rows];
-        var positive = new bool[Rows];
-        var result = new Dictionary<string, double?>(shown.Length, StringComparer.Ordinal);
-        foreach (int label in shown)
+        // One class per task: each is a gather and two sorts of every row's score, independent of the others.
+        var values = new double?[shown.Length];
+        Parallel.For(0, shown.Length, () => (new double[Rows], new bool[Rows]), (i, _, buffers) =>
         {
+            var (scores, positive) = buffers;
+            int label = shown[i];
             long row = 0;
             for (int c = 0; c < _scoreChunks.Count; c++)
             {
@@ -244,7 +245,13 @@ public sealed class EvaluationAccumulator
                 }
             }
 
-            result.Add(state.Labels[label], ClassificationMath.AveragePrecision(scores, positive));
+            values[i] = ClassificationMath.AveragePrecision(scores, positive);
+            return buffers;
+        }, _ => { });
+        var result = new Dictionary<string, double?>(shown.Length, StringComparer.Ordinal);
+        for (int i = 0; i < shown.Length; i++)
+        {
+            result.Add(state.Labels[shown[i]], values[i]);
         }
 
         return result;

@@ -49,7 +49,7 @@ internal static partial class NativeLightGbm
         var c = CultureInfo.InvariantCulture;
         string objective = classes == 2 ? $"objective=binary sigmoid={sigmoid.ToString("R", c)}" : $"objective=multiclass num_class={classes}";
         string parameters = string.Create(c,
-            $"{objective} num_leaves={settings.Leaves} learning_rate={settings.LearningRate.ToString("R", c)} lambda_l2={settings.L2.ToString("R", c)} min_data_in_leaf={settings.MinDataInLeaf} max_bin={settings.MaxBin} seed={seed} deterministic=true num_threads={(settings.Threads == 0 ? Environment.ProcessorCount : settings.Threads)} verbosity=-1");
+            $"{objective} num_leaves={settings.Leaves} learning_rate={settings.LearningRate.ToString("R", c)} lambda_l2={settings.L2.ToString("R", c)} min_data_in_leaf={settings.MinDataInLeaf} max_bin={settings.MaxBin} feature_fraction={settings.FeatureFraction.ToString("R", c)} bagging_fraction={settings.BaggingFraction.ToString("R", c)} bagging_freq={(settings.BaggingFraction < 1 ? 1 : 0)} seed={seed} deterministic=true num_threads={settings.ThreadsFor(rows)} verbosity=-1");
         IntPtr dataset = IntPtr.Zero, booster = IntPtr.Zero;
         try
         {

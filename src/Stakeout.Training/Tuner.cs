@@ -28,7 +28,7 @@ public sealed class Tuner(ITrainingLog log)
     private static readonly int[] MinData = [1, 5, 20, 50];
     private static readonly int[] LeafCounts = [15, 31, 63];
     private static readonly double[] Rates = [0.05, 0.1, 0.2];
-    private static readonly ImbalanceHandling[] Imbalances = [ImbalanceHandling.ClassWeights, ImbalanceHandling.BalancedWeights, ImbalanceHandling.BalancedSampling, ImbalanceHandling.None];
+    private static readonly ImbalanceHandling[] Imbalances = [ImbalanceHandling.BenignHalf, ImbalanceHandling.ClassWeights, ImbalanceHandling.BalancedWeights, ImbalanceHandling.BalancedSampling, ImbalanceHandling.None];
 
     /// <summary>
     /// The candidates in order: a coordinate sweep from the baseline (each imbalance handling; then, with the best so far,

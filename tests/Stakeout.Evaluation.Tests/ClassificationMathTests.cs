@@ -88,4 +88,63 @@ public sealed class ClassificationMathTests
         Assert.NotNull(ap);
         Assert.InRange(ap!.Value, 0, 1);
     }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
+    [InlineData(4)]
+    public void AveragePrecision_RandomScoresWithTiesAndNaN_EqualsTheDefinition(int seed)
+    {
+        var random = new Random(seed);
+        for (int trial = 0; trial < 200; trial++)
+        {
+            int n = random.Next(1, 60);
+            var scores = new double[n];
+            var positive = new bool[n];
+            for (int i = 0; i < n; i++)
+            {
+                // Few distinct values, so ties are common; now and then a NaN.
+                scores[i] = random.Next(20) == 0 ? double.NaN : random.Next(6) / 5.0;
+                positive[i] = random.Next(3) == 0;
+            }
+
+            Assert.Equal(Definition(scores, positive), ClassificationMath.AveragePrecision(scores, positive));
+        }
+    }
+
+    /// <summary>
+    /// AP straight from its definition: for every distinct score from the highest down (NaN first, as a sort puts it),
+    /// the rows at or above it give precision and recall; AP = Σ ΔR · P. Quadratic, for tests only.
+    /// </summary>
+    private static double? Definition(double[] scores, bool[] positive)
+    {
+        int positives = positive.Count(p => p);
+        if (positives == 0)
+        {
+            return null;
+        }
+
+        var thresholds = scores.Select(s => -s).Distinct().Order().ToArray();
+        double ap = 0, previous = 0;
+        var reached = new HashSet<int>();
+        foreach (double t in thresholds)
+        {
+            for (int i = 0; i < scores.Length; i++)
+            {
+                if ((-scores[i]).Equals(t))
+                {
+                    reached.Add(i);
+                }
+            }
+
+            int tp = reached.Count(i => positive[i]);
+            double recall = (double)tp / positives;
+            double precision = (double)tp / reached.Count;
+            ap += (recall - previous) * precision;
+            previous = recall;
+        }
+
+        return ap;
+    }
 }

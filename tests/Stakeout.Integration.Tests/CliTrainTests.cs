@@ -92,4 +92,29 @@ public sealed class CliTrainTests : IDisposable
         Assert.Equal(1, code);
         Assert.Contains("species", stderr, StringComparison.Ordinal);
     }
+
+    [SkippableFact]
+    public void Train_SpeedOptions_ReachTheManifest()
+    {
+        string output = Path.Combine(_root, "logs");
+
+        var (code, _, stderr) = CliInspectTests.Run("train", SharedData.Path("cicids2017"), "--output-dir", output, "--rounds", "5",
+            "--threads", "1", "--max-bin", "63", "--feature-fraction", "0.8", "--bagging-fraction", "0.7");
+
+        Assert.True(code == 0, stderr);
+        var hyper = ModelArtifact.Load(Path.Combine(output, "model.stakeout")).Manifest.Hyperparameters;
+        Assert.Equal("63", hyper["max_bin"]);
+        Assert.Equal("0.8", hyper["feature_fraction"]);
+        Assert.Equal("0.7", hyper["bagging_fraction"]);
+        Assert.Contains("threads 1", File.ReadAllText(Path.Combine(output, "application.log")), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Train_BaggingFractionOutOfRange_FailsNamingTheSetting()
+    {
+        var (code, _, stderr) = CliInspectTests.Run("train", "x.csv", "--bagging-fraction", "1.5");
+
+        Assert.Equal(1, code);
+        Assert.Contains("BaggingFraction", stderr, StringComparison.Ordinal);
+    }
 }

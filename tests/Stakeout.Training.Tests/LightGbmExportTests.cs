@@ -156,6 +156,36 @@ public sealed class LightGbmExportTests : IDisposable
         Assert.Equal([50, 50], table.ClassCounts(sampled));
     }
 
+    [Fact]
+    public void Balance_BenignHalf_BenignHalfOfTheWeightAttacksBalancedInTheRest()
+    {
+        var table = Table(("BENIGN", 60), ("DDoS", 30), ("PortScan", 10));
+        var rows = All(table);
+        var counts = table.ClassCounts(rows);
+        int benign = table.Classes.ToList().IndexOf("BENIGN");
+
+        var (same, weights) = LightGbmTrainer.Balance(table, rows, ImbalanceHandling.BenignHalf, 1);
+
+        Assert.Same(rows, same);
+        double Total(int c) => weights![c] * counts[c];
+        Assert.Equal(50.0, Total(benign), 3);
+        var attacks = Enumerable.Range(0, counts.Length).Where(c => c != benign && counts[c] > 0).ToArray();
+        Assert.Equal(2, attacks.Length);
+        Assert.All(attacks, c => Assert.Equal(25.0, Total(c), 3));
+    }
+
+    [Fact]
+    public void Balance_BenignHalfWithoutBenignRows_FallsBackToBalancedWeights()
+    {
+        var table = Table(("DDoS", 30), ("PortScan", 10));
+        var rows = All(table);
+
+        var (_, half) = LightGbmTrainer.Balance(table, rows, ImbalanceHandling.BenignHalf, 1);
+        var (_, balanced) = LightGbmTrainer.Balance(table, rows, ImbalanceHandling.BalancedWeights, 1);
+
+        Assert.Equal(balanced, half);
+    }
+
     internal static (float[] Inputs, int[] Labels) Inputs(TrainingTable table, int[] rows)
     {
         int width = table.Features.Count;
