@@ -23,7 +23,8 @@ internal struct BlockNode
 /// <summary>
 /// Batch scoring for models without missing types (every model the trainer writes): rows are scored in blocks of
 /// <see cref="BlockRows"/>. The model's inputs of a block are gathered once into a small column-major float scratch with
-/// the non-finite mapping applied once per value; then each tree is walked for all rows of the block in lock-step,
+/// the non-finite mapping applied once per value. Trees of at most 32 leaves take the bit-vector walk where the CPU
+/// has AVX-512 or AVX2 (TreeEnsembleScorer.Vector.cs); every other tree is walked for all rows of the block in lock-step,
 /// a fixed number of steps (the tree's depth; leaves loop on themselves), so the walk has no data-dependent branch,
 /// the rows' walks overlap in the pipeline, and a tree's nodes are loaded from memory once per block instead of once
 /// per row. Comparisons are in float against thresholds rounded down to the largest float not above LightGBM's double
