@@ -6,13 +6,6 @@ public sealed class EarlyStoppingTests : IDisposable
 
     public void Dispose() => _fixtures.Dispose();
 
-    private sealed class ListLog : ITrainingLog
-    {
-        public List<string> Lines { get; } = [];
-
-        public void Info(string message) => Lines.Add(message);
-    }
-
     [Theory]
     [InlineData(new[] { 5.0, 4.0, 3.0, 2.0 }, 2, 4)] // still falling at the end: the last round
     [InlineData(new[] { 5.0, 3.0, 4.0, 4.0, 1.0 }, 2, 2)] // two rounds without a new lowest: stop, 1.0 is never seen

@@ -53,3 +53,11 @@ internal sealed class Fixtures : IDisposable
         }
     }
 }
+
+/// <summary>A training log that keeps its lines, for tests that check what a run said.</summary>
+internal sealed class ListLog : ITrainingLog
+{
+    public List<string> Lines { get; } = [];
+
+    public void Info(string message) => Lines.Add(message);
+}

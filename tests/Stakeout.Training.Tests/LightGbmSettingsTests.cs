@@ -6,13 +6,6 @@ public sealed class LightGbmSettingsTests : IDisposable
 
     public void Dispose() => _fixtures.Dispose();
 
-    private sealed class ListLog : ITrainingLog
-    {
-        public List<string> Lines { get; } = [];
-
-        public void Info(string message) => Lines.Add(message);
-    }
-
     [Theory]
     [InlineData(0, 10, 1)]
     [InlineData(0, LightGbmSettings.SingleThreadBelowRows - 1, 1)]
@@ -103,13 +96,6 @@ public sealed class FitHeartbeatTests : IDisposable
     private readonly Fixtures _fixtures = new();
 
     public void Dispose() => _fixtures.Dispose();
-
-    private sealed class ListLog : ITrainingLog
-    {
-        public List<string> Lines { get; } = [];
-
-        public void Info(string message) => Lines.Add(message);
-    }
 
     /// <summary>Fires every timer once, at once, and records the period asked for and whether the timer was disposed.</summary>
     private sealed class FiringTime : TimeProvider

@@ -11,13 +11,6 @@ public sealed class TrainingRunTests : IDisposable
 
     public void Dispose() => _fixtures.Dispose();
 
-    private sealed class ListLog : ITrainingLog
-    {
-        public List<string> Lines { get; } = [];
-
-        public void Info(string message) => Lines.Add(message);
-    }
-
     private sealed class FixedTime(DateTimeOffset now) : TimeProvider
     {
         public override DateTimeOffset GetUtcNow() => now;
