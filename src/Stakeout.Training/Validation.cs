@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Runtime.InteropServices;
 using System.Text;
 using Stakeout.Core;
 using Stakeout.Evaluation;
@@ -17,36 +18,44 @@ public sealed record ValidationResult(string Report, string MaliciousIps, long R
 public static class Validation
 {
     /// <summary>
-    /// Scores every row of <paramref name="paths"/> (no de-duplication: validation counts what it is given), reports
-    /// metrics when the rows are labelled at the model's level or finer (else at binary level), and lists the real source
-    /// IPs of the rows flagged at <paramref name="threshold"/>.
+    /// Scores every row of <paramref name="paths"/> with the trained artifact's runtime scorer (no de-duplication:
+    /// validation counts what it is given), measures the labelled rows with Stakeout.Evaluation at the finest level the
+    /// model and the labels share (as <c>stakeout evaluate</c> does: family-labelled data checks a class-level model at
+    /// family level), and lists the real source IPs of the rows flagged at <paramref name="threshold"/>.
     /// </summary>
     public static ValidationResult Run(TrainResult trained, IReadOnlyList<string> paths, double threshold, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(trained);
+        ArgumentNullException.ThrowIfNull(paths);
         var c = CultureInfo.InvariantCulture;
-        var model = trained.Model;
-        var classes = trained.Table.Classes;
-        int benign = classes.ToList().IndexOf(LabelTaxonomy.Benign);
-        var level = trained.Table.Level;
+        var scorer = trained.Artifact.CreateScorer();
+        int k = scorer.Classes.Count;
+        int benign = scorer.BenignClassIndex;
+        var accumulator = new EvaluationAccumulator(scorer.Classes, trained.Table.Level, benign, threshold);
         var read = new FlowCsvReader(new FlowReaderOptions()).Open(paths);
         var ips = new Dictionary<IpAddressValue, long>();
         bool anyIdentity = false;
-        long rows = 0, flagged = 0, unlabelled = 0, unmappable = 0;
-        var truth = new List<int>();
-        var probabilitiesAll = new List<float>();
-        var p = new double[model.Classes];
-        var classIndex = classes.Select((n, i) => (n, i)).ToDictionary(t => t.n, t => t.i, StringComparer.Ordinal);
+        long rows = 0, flagged = 0, unlabelled = 0;
+        float[] probabilities = [];
+        var labelled = new List<int>();
+        var labelledProbabilities = new List<float>();
         foreach (var batch in read.ReadBatches(null, cancellationToken))
         {
-            NonFiniteMapping.Apply(batch.Features.AsSpan(0, batch.Count * FeatureSchema.Count));
-            anyIdentity |= batch.Identities is not null;
-            for (int r = 0; r < batch.Count; r++)
+            int n = batch.Count;
+            if (probabilities.Length < n * k)
             {
-                model.Predict(batch.Row(r), p);
+                probabilities = new float[n * k];
+            }
+
+            scorer.Score(batch.Features.AsSpan(0, n * FeatureSchema.Count), probabilities.AsSpan(0, n * k));
+            anyIdentity |= batch.Identities is not null;
+            labelled.Clear();
+            labelledProbabilities.Clear();
+            for (int r = 0; r < n; r++)
+            {
+                var p = probabilities.AsSpan(r * k, k);
                 rows++;
-                bool attack = benign < 0 || 1 - p[benign] >= threshold;
-                if (attack)
+                if (benign < 0 || 1 - p[benign] >= threshold)
                 {
                     flagged++;
                     if (batch.Identities is { } ids && ids[r].SourceIp.HasValue)
@@ -55,27 +64,20 @@ public static class Validation
                     }
                 }
 
-                int labelId = batch.LabelIds[r];
-                if (labelId < 0)
+                if (batch.LabelIds[r] < 0)
                 {
                     unlabelled++;
                     continue;
                 }
 
-                var def = read.Labels[labelId];
-                string name = def.Level <= level ? def.At(level) : def.Binary;
-                if (def.Level > level || !classIndex.TryGetValue(name, out int t))
+                labelled.Add(batch.LabelIds[r]);
+                foreach (float v in p)
                 {
-                    unmappable++;
-                    continue;
-                }
-
-                truth.Add(t);
-                foreach (double v in p)
-                {
-                    probabilitiesAll.Add((float)v);
+                    labelledProbabilities.Add(v);
                 }
             }
+
+            accumulator.AddBatch(CollectionsMarshal.AsSpan(labelled), read.Labels.Snapshot(), CollectionsMarshal.AsSpan(labelledProbabilities));
         }
 
         var sb = new StringBuilder();
@@ -86,16 +88,9 @@ public static class Validation
             sb.Append(c, $"rows without a label: {unlabelled:N0} (scored, not in the metrics)\n");
         }
 
-        if (unmappable > 0)
+        if (accumulator.Rows > 0)
         {
-            sb.Append(c, $"rows whose label the model cannot name at {TrainingTable.Name(level)} level: {unmappable:N0} (scored, not in the metrics)\n");
-        }
-
-        if (truth.Count > 0)
-        {
-            var accumulator = new EvaluationAccumulator(classes, level, benign, threshold);
-            accumulator.AddBatch(truth.ToArray(), [.. classes.Select(LabelTaxonomy.Resolve)], probabilitiesAll.ToArray());
-            sb.Append('\n').Append(ClassificationReportText.Format(accumulator.Compute(level)));
+            sb.Append('\n').Append(ClassificationReportText.Format(accumulator.Compute()));
         }
 
         var ipText = new StringBuilder();

@@ -117,4 +117,22 @@ public sealed class CliTrainTests : IDisposable
         Assert.Equal(1, code);
         Assert.Contains("BaggingFraction", stderr, StringComparison.Ordinal);
     }
+
+    [SkippableFact]
+    public void Train_FamilyLabelledValidationForAClassLevelModel_MeasuredAtFamilyLevel()
+    {
+        // A model trained on the original 15 labels, validated on the families sample: the labels are coarser than the
+        // model, so the rows are measured at the family level they share (as `stakeout evaluate` does), not left out.
+        string output = Path.Combine(_root, "logs");
+
+        var (code, _, stderr) = CliInspectTests.Run("train", SharedData.Path("cicids2017"), "--validation-dir", SharedData.Path("cicids2017-families"),
+            "--output-dir", output, "--rounds", "5", "--seed", "1");
+
+        Assert.True(code == 0, stderr);
+        Assert.Equal("class", ModelArtifact.Load(Path.Combine(output, "model.stakeout")).Manifest.LabelLevel);
+        string report = File.ReadAllText(Path.Combine(output, "validation_report.log"));
+        Assert.Contains("rows scored: 6,311", report, StringComparison.Ordinal);
+        Assert.Contains("Evaluation at family level on 6,311 rows", report, StringComparison.Ordinal);
+        Assert.Contains("Infiltration", report, StringComparison.Ordinal);
+    }
 }
