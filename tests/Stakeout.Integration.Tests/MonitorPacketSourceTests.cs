@@ -218,4 +218,66 @@ public sealed class MonitorLiveSourceTests : IDisposable
         Assert.Equal("TCP", root.GetProperty("proto").GetString());
         Assert.Equal("iface:lo", root.GetProperty("stakeout").GetProperty("stream").GetString());
     }
+
+    [SkippableFact]
+    public async Task MonitorIface_ConnectionStillOpenAtStop_FlushedAndScored()
+    {
+        Skip.IfNot(OperatingSystem.IsLinux() && Environment.UserName == "root", "live capture needs root on Linux");
+        Skip.IfNot(File.Exists("/sys/class/net/lo/operstate"), "no loopback interface 'lo'");
+        string model = Path.Combine(_dir, "m.stakeout");
+        Stakeout.Testing.TinyModel.Save(model);
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        int port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+        string output = Path.Combine(_dir, "open");
+        var psi = new System.Diagnostics.ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (string a in new[]
+        {
+            Path.Combine(AppContext.BaseDirectory, "stakeout.dll"), "monitor", "-m", model, "--source", "iface:lo",
+            "--capture-filter", string.Create(CultureInfo.InvariantCulture, $"tcp port {port}"), "--duration", "4", "--threshold", "0",
+            "--aggregate-window", "0", "-q", "-o", output,
+        })
+        {
+            psi.ArgumentList.Add(a);
+        }
+
+        using var monitor = System.Diagnostics.Process.Start(psi)!;
+        var stderr = monitor.StandardError.ReadToEndAsync();
+        _ = monitor.StandardOutput.ReadToEndAsync();
+        try
+        {
+            // One connection, never closed while the monitor runs: it has no FIN and no timeout before the stop, so only
+            // the flush at the stop can report it. Bytes go both ways every 200 ms until the monitor's 4 s are over.
+            using var client = new System.Net.Sockets.TcpClient();
+            await client.ConnectAsync(System.Net.IPAddress.Loopback, port);
+            using var server = await listener.AcceptTcpClientAsync();
+            var buffer = new byte[64];
+            for (int tick = 0; tick < 60 && !monitor.HasExited; tick++)
+            {
+                await client.GetStream().WriteAsync("still here"u8.ToArray());
+                _ = await server.GetStream().ReadAsync(buffer);
+                await server.GetStream().WriteAsync("ok"u8.ToArray());
+                _ = await client.GetStream().ReadAsync(buffer);
+                await Task.WhenAny(monitor.WaitForExitAsync(), Task.Delay(200));
+            }
+
+            Assert.True(monitor.HasExited, "monitor did not stop after --duration 4");
+            Assert.True(monitor.ExitCode == 0, await stderr);
+        }
+        finally
+        {
+            if (!monitor.HasExited)
+            {
+                monitor.Kill(entireProcessTree: true);
+            }
+        }
+
+        using var summary = JsonDocument.Parse(File.ReadAllText(Path.Combine(output, "summary.json")));
+        Assert.True(summary.RootElement.GetProperty("balanced").GetBoolean());
+        long scored = summary.RootElement.GetProperty("flows_scored").GetInt64();
+        Assert.True(scored >= 1, $"no flow scored; stderr: {await stderr}");
+        var alerts = File.ReadAllLines(Path.Combine(output, "alerts.json")).Select(l => JsonDocument.Parse(l).RootElement.Clone()).ToList();
+        Assert.Contains(alerts, a => a.GetProperty("proto").GetString() == "TCP"
+            && (a.GetProperty("src_port").GetInt32() == port || a.GetProperty("dest_port").GetInt32() == port));
+    }
 }

@@ -32,7 +32,8 @@ public sealed record PacketSourceReport(
 /// with its identity (addresses, ports, protocol, start) and CICFlowMeter Flow ID, so alerts name the real endpoints.
 /// A flow is scored when it ends or times out; with <see cref="FlowMeterOptions.EmitInterval"/> set, long flows are
 /// also scored at that interval (each interim report counts as a flow in). A file ends with its last flows; a live
-/// interface runs until the pipeline stops.
+/// interface runs until the pipeline stops, and the flows still open then are flushed and scored too (unless the
+/// <c>--max-flows</c> limit stopped it).
 /// </summary>
 public sealed class PacketFlowSource : IFlowSource
 {
@@ -71,11 +72,17 @@ public sealed class PacketFlowSource : IFlowSource
         {
             await foreach (var batch in feed.ReadAsync(stopFeed.Token).ConfigureAwait(false))
             {
-                if (!taking || context.Stopping.IsCancellationRequested)
+                if (taking && !_source.IsLive && context.Stopping.IsCancellationRequested)
                 {
-                    // Flows metered after the stop are not taken and so not counted in (as for every source).
+                    // A capture file stopped early: flows metered after the stop are not taken and so not counted in (as
+                    // for every file source). A live capture, once stopped, hands over the flows still open at the stop
+                    // (flushed by the feed), so a monitor stopped on an interface scores every flow it saw.
                     taking = false;
                     await stopFeed.CancelAsync().ConfigureAwait(false);
+                }
+
+                if (!taking)
+                {
                     continue;
                 }
 

@@ -12,7 +12,8 @@ namespace Stakeout.FlowMeter.Streaming;
 /// Flows as they end, from a capture file or a live interface, as an <see cref="IAsyncEnumerable{T}"/> of
 /// <see cref="FlowBatch"/> (features, identity, flow id; label ids -1). Packets are read and metered on a dedicated
 /// thread; batches cross to the consumer through a bounded channel. A file ends with its last flows; a live source
-/// runs until the token is cancelled, then reports its open flows. <see cref="Meter"/> holds the weird and flow counts.
+/// runs until the token is cancelled, then stops capturing and hands over its open flows (flushed, as Zeek and
+/// CICFlowMeter do at the end of a capture) before the stream ends. <see cref="Meter"/> holds the weird and flow counts.
 /// </summary>
 public sealed class FlowFeed
 {
@@ -44,7 +45,10 @@ public sealed class FlowFeed
             SingleWriter = true,
             FullMode = BoundedChannelFullMode.Wait,
         });
-        var collector = new FlowBatchCollector(_options.BatchSize, batch => channel.Writer.WriteAsync(batch, cancellationToken).AsTask().GetAwaiter().GetResult());
+        // Batches are written with their own token, not the stop token: a live capture that is stopped still hands over
+        // the flows it flushes. Only a consumer that walks away (the enumerator disposed early) abandons them.
+        using var abandoned = new CancellationTokenSource();
+        var collector = new FlowBatchCollector(_options.BatchSize, batch => channel.Writer.WriteAsync(batch, abandoned.Token).AsTask().GetAwaiter().GetResult());
         var meter = new PacketFlowMeter(_options.Meter, collector);
         Meter = meter;
         var producer = Task.Factory.StartNew(
@@ -66,7 +70,7 @@ public sealed class FlowFeed
                     collector.Complete();
                     channel.Writer.TryComplete();
                 }
-                catch (OperationCanceledException) when (_source.IsLive && cancellationToken.IsCancellationRequested)
+                catch (OperationCanceledException) when (abandoned.IsCancellationRequested || (_source.IsLive && cancellationToken.IsCancellationRequested))
                 {
                     channel.Writer.TryComplete();
                 }
@@ -79,12 +83,19 @@ public sealed class FlowFeed
             TaskCreationOptions.LongRunning,
             TaskScheduler.Default);
 
-        await foreach (var batch in channel.Reader.ReadAllAsync(CancellationToken.None).ConfigureAwait(false))
+        try
         {
-            yield return batch;
+            await foreach (var batch in channel.Reader.ReadAllAsync(CancellationToken.None).ConfigureAwait(false))
+            {
+                yield return batch;
+            }
         }
-
-        await producer.ConfigureAwait(false);
+        finally
+        {
+            // Reached at the end and also when the consumer stops early: release a producer blocked on a full channel.
+            await abandoned.CancelAsync().ConfigureAwait(false);
+            await producer.ConfigureAwait(false);
+        }
     }
 
     private void RunLive(PacketFlowMeter meter, FlowBatchCollector collector, CancellationToken cancellationToken)
