@@ -234,7 +234,7 @@ public sealed class MonitorLiveSourceTests : IDisposable
         foreach (string a in new[]
         {
             Path.Combine(AppContext.BaseDirectory, "stakeout.dll"), "monitor", "-m", model, "--source", "iface:lo",
-            "--capture-filter", string.Create(CultureInfo.InvariantCulture, $"tcp port {port}"), "--duration", "4", "--threshold", "0",
+            "--capture-filter", string.Create(CultureInfo.InvariantCulture, $"tcp port {port}"), "--duration", "6", "--threshold", "0",
             "--aggregate-window", "0", "-q", "-o", output,
         })
         {
@@ -247,7 +247,7 @@ public sealed class MonitorLiveSourceTests : IDisposable
         try
         {
             // One connection, never closed while the monitor runs: it has no FIN and no timeout before the stop, so only
-            // the flush at the stop can report it. Bytes go both ways every 200 ms until the monitor's 4 s are over.
+            // the flush at the stop can report it. Bytes go both ways every 200 ms until the monitor's 6 s are over.
             using var client = new System.Net.Sockets.TcpClient();
             await client.ConnectAsync(System.Net.IPAddress.Loopback, port);
             using var server = await listener.AcceptTcpClientAsync();
@@ -261,7 +261,7 @@ public sealed class MonitorLiveSourceTests : IDisposable
                 await Task.WhenAny(monitor.WaitForExitAsync(), Task.Delay(200));
             }
 
-            Assert.True(monitor.HasExited, "monitor did not stop after --duration 4");
+            Assert.True(monitor.HasExited, "monitor did not stop after --duration 6");
             Assert.True(monitor.ExitCode == 0, await stderr);
         }
         finally
