@@ -523,17 +523,42 @@ public sealed class TrainingRun(ITrainingLog log, TimeProvider time)
     /// trainer reports no per-round progress (neither through MLContext.Log nor with Verbose), so a multi-minute fit on the
     /// full dataset would otherwise be silent.
     /// </summary>
-    private ITimer Heartbeat(string what)
+    private FitHeartbeat Heartbeat(string what) => new(log, time, what);
+
+    /// <summary>
+    /// The heartbeat's timer. Disposing it waits for a line being written and stops any later one, so the run's own log
+    /// lines after the fit never interleave with a heartbeat (the log need not be thread-safe).
+    /// </summary>
+    private sealed class FitHeartbeat : IDisposable
     {
-        long start = time.GetTimestamp();
-        var gate = new Lock();
-        return time.CreateTimer(_ =>
+        private readonly Lock _gate = new();
+        private readonly ITimer _timer;
+        private bool _stopped;
+
+        public FitHeartbeat(ITrainingLog log, TimeProvider time, string what)
         {
-            lock (gate)
+            long start = time.GetTimestamp();
+            _timer = time.CreateTimer(_ =>
             {
-                log.Info(string.Create(CultureInfo.InvariantCulture, $"still fitting ({what}): {time.GetElapsedTime(start).TotalSeconds:F0} s elapsed"));
+                lock (_gate)
+                {
+                    if (!_stopped)
+                    {
+                        log.Info(string.Create(CultureInfo.InvariantCulture, $"still fitting ({what}): {time.GetElapsedTime(start).TotalSeconds:F0} s elapsed"));
+                    }
+                }
+            }, null, HeartbeatInterval, HeartbeatInterval);
+        }
+
+        public void Dispose()
+        {
+            lock (_gate)
+            {
+                _stopped = true;
             }
-        }, null, HeartbeatInterval, HeartbeatInterval);
+
+            _timer.Dispose();
+        }
     }
 
     /// <summary>
