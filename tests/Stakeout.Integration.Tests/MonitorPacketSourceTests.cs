@@ -158,28 +158,10 @@ public sealed class MonitorLiveSourceTests : IDisposable
     [SkippableFact]
     public async Task MonitorIface_LoopbackConnection_ScoredWithItsEndpointsAndStopsAtMaxFlows()
     {
-        Skip.IfNot(OperatingSystem.IsLinux() && Environment.UserName == "root", "live capture needs root on Linux");
-        Skip.IfNot(File.Exists("/sys/class/net/lo/operstate"), "no loopback interface 'lo'");
-        string model = Path.Combine(_dir, "m.stakeout");
-        Stakeout.Testing.TinyModel.Save(model);
-        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-        listener.Start();
-        int port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+        using var listener = StartListener(out int port);
         string output = Path.Combine(_dir, "out");
-        var psi = new System.Diagnostics.ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (string a in new[]
-        {
-            Path.Combine(AppContext.BaseDirectory, "stakeout.dll"), "monitor", "-m", model, "--source", "iface:lo",
-            "--capture-filter", string.Create(CultureInfo.InvariantCulture, $"tcp port {port}"), "--max-flows", "1", "--threshold", "0",
-            "--aggregate-window", "0", "-q", "-o", output,
-        })
-        {
-            psi.ArgumentList.Add(a);
-        }
-
-        using var monitor = System.Diagnostics.Process.Start(psi)!;
+        using var monitor = StartMonitor(port, output, "--max-flows", "1");
         var stderr = monitor.StandardError.ReadToEndAsync();
-        _ = monitor.StandardOutput.ReadToEndAsync();
         try
         {
             // Talk until the monitor has taken its one flow and exited (bounded: the capture needs a moment to attach).
@@ -200,10 +182,7 @@ public sealed class MonitorLiveSourceTests : IDisposable
         }
         finally
         {
-            if (!monitor.HasExited)
-            {
-                monitor.Kill(entireProcessTree: true);
-            }
+            KillIfRunning(monitor);
         }
 
         using var summary = JsonDocument.Parse(File.ReadAllText(Path.Combine(output, "summary.json")));
@@ -222,28 +201,10 @@ public sealed class MonitorLiveSourceTests : IDisposable
     [SkippableFact]
     public async Task MonitorIface_ConnectionStillOpenAtStop_FlushedAndScored()
     {
-        Skip.IfNot(OperatingSystem.IsLinux() && Environment.UserName == "root", "live capture needs root on Linux");
-        Skip.IfNot(File.Exists("/sys/class/net/lo/operstate"), "no loopback interface 'lo'");
-        string model = Path.Combine(_dir, "m.stakeout");
-        Stakeout.Testing.TinyModel.Save(model);
-        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-        listener.Start();
-        int port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+        using var listener = StartListener(out int port);
         string output = Path.Combine(_dir, "open");
-        var psi = new System.Diagnostics.ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (string a in new[]
-        {
-            Path.Combine(AppContext.BaseDirectory, "stakeout.dll"), "monitor", "-m", model, "--source", "iface:lo",
-            "--capture-filter", string.Create(CultureInfo.InvariantCulture, $"tcp port {port}"), "--duration", "6", "--threshold", "0",
-            "--aggregate-window", "0", "-q", "-o", output,
-        })
-        {
-            psi.ArgumentList.Add(a);
-        }
-
-        using var monitor = System.Diagnostics.Process.Start(psi)!;
+        using var monitor = StartMonitor(port, output, "--duration", "6");
         var stderr = monitor.StandardError.ReadToEndAsync();
-        _ = monitor.StandardOutput.ReadToEndAsync();
         try
         {
             // One connection, never closed while the monitor runs: it has no FIN and no timeout before the stop, so only
@@ -266,10 +227,7 @@ public sealed class MonitorLiveSourceTests : IDisposable
         }
         finally
         {
-            if (!monitor.HasExited)
-            {
-                monitor.Kill(entireProcessTree: true);
-            }
+            KillIfRunning(monitor);
         }
 
         using var summary = JsonDocument.Parse(File.ReadAllText(Path.Combine(output, "summary.json")));
@@ -279,5 +237,49 @@ public sealed class MonitorLiveSourceTests : IDisposable
         var alerts = File.ReadAllLines(Path.Combine(output, "alerts.json")).Select(l => JsonDocument.Parse(l).RootElement.Clone()).ToList();
         Assert.Contains(alerts, a => a.GetProperty("proto").GetString() == "TCP"
             && (a.GetProperty("src_port").GetInt32() == port || a.GetProperty("dest_port").GetInt32() == port));
+    }
+
+    /// <summary>A loopback listener on a free port; skips the test where live capture on 'lo' is impossible.</summary>
+    private static System.Net.Sockets.TcpListener StartListener(out int port)
+    {
+        Skip.IfNot(OperatingSystem.IsLinux() && Environment.UserName == "root", "live capture needs root on Linux");
+        Skip.IfNot(File.Exists("/sys/class/net/lo/operstate"), "no loopback interface 'lo'");
+        var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+        return listener;
+    }
+
+    /// <summary>`stakeout monitor` on iface:lo for TCP port <paramref name="port"/>, threshold 0 (every flow alerts), with its own stop option.</summary>
+    private System.Diagnostics.Process StartMonitor(int port, string output, params string[] stop)
+    {
+        string model = Path.Combine(_dir, "m.stakeout");
+        if (!File.Exists(model))
+        {
+            Stakeout.Testing.TinyModel.Save(model);
+        }
+
+        var psi = new System.Diagnostics.ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (string a in new[]
+        {
+            Path.Combine(AppContext.BaseDirectory, "stakeout.dll"), "monitor", "-m", model, "--source", "iface:lo",
+            "--capture-filter", string.Create(CultureInfo.InvariantCulture, $"tcp port {port}"), "--threshold", "0",
+            "--aggregate-window", "0", "-q", "-o", output,
+        }.Concat(stop))
+        {
+            psi.ArgumentList.Add(a);
+        }
+
+        var monitor = System.Diagnostics.Process.Start(psi)!;
+        _ = monitor.StandardOutput.ReadToEndAsync();
+        return monitor;
+    }
+
+    private static void KillIfRunning(System.Diagnostics.Process monitor)
+    {
+        if (!monitor.HasExited)
+        {
+            monitor.Kill(entireProcessTree: true);
+        }
     }
 }
