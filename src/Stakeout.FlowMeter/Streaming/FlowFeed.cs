@@ -48,6 +48,8 @@ public sealed class FlowFeed
         // Batches are written with their own token, not the stop token: a live capture that is stopped still hands over
         // the flows it flushes. Only a consumer that walks away (the enumerator disposed early) abandons them.
         using var abandoned = new CancellationTokenSource();
+        // The capture runs on its own token: the caller's stop, or the consumer walking away (then nothing is flushed).
+        using var run = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var collector = new FlowBatchCollector(_options.BatchSize, batch => channel.Writer.WriteAsync(batch, abandoned.Token).AsTask().GetAwaiter().GetResult());
         var meter = new PacketFlowMeter(_options.Meter, collector);
         Meter = meter;
@@ -58,19 +60,23 @@ public sealed class FlowFeed
                 {
                     if (_source.IsLive)
                     {
-                        RunLive(meter, collector, cancellationToken);
+                        RunLive(meter, collector, run.Token);
                     }
                     else
                     {
                         using var reader = CaptureReader.Open(_source.Target, meter.Weird);
-                        meter.ProcessAll(reader, cancellationToken);
+                        meter.ProcessAll(reader, run.Token);
                     }
 
-                    meter.Flush();
-                    collector.Complete();
+                    if (!abandoned.IsCancellationRequested)
+                    {
+                        meter.Flush();
+                        collector.Complete();
+                    }
+
                     channel.Writer.TryComplete();
                 }
-                catch (OperationCanceledException) when (abandoned.IsCancellationRequested || (_source.IsLive && cancellationToken.IsCancellationRequested))
+                catch (OperationCanceledException) when (abandoned.IsCancellationRequested || (_source.IsLive && run.IsCancellationRequested))
                 {
                     channel.Writer.TryComplete();
                 }
@@ -92,8 +98,10 @@ public sealed class FlowFeed
         }
         finally
         {
-            // Reached at the end and also when the consumer stops early: release a producer blocked on a full channel.
+            // Reached at the end and also when the consumer stops early: stop the capture (a quiet live link writes no
+            // batch that would notice) and release a producer blocked on a full channel, then wait for it.
             await abandoned.CancelAsync().ConfigureAwait(false);
+            await run.CancelAsync().ConfigureAwait(false);
             await producer.ConfigureAwait(false);
         }
     }
