@@ -129,8 +129,9 @@ internal static class TrainCommands
             string dir = TrainOptionSet.PortablePath(parse.GetValue(set.OutputDir)!);
             try
             {
-                var options = set.Build(parse);
                 string? parent = parse.GetValue(from) is { } f ? TrainOptionSet.PortablePath(f) : null;
+                // A fine-tuned model keeps its parent's class weighting unless --imbalance says otherwise.
+                var options = set.Build(parse) with { ImbalanceFromParent = parent is not null && parse.GetResult(set.Imbalance) is null or { Implicit: true } };
                 bool allow = parse.GetValue(allowNew);
                 return Run(options, dir, parse.GetValue(set.ModelOut), parse.GetValue(set.ValidationDir), parse.GetValue(set.SignKey), "train", (run, progress) =>
                     (parent is null ? run.Execute(options, progress) : run.FineTune(parent, options, allow, progress), ""));
@@ -327,15 +328,7 @@ return new TrainOptions
                 FeatureFraction = parse.GetValue(FeatureFraction),
                 BaggingFraction = parse.GetValue(BaggingFraction),
                 Threads = parse.GetValue(Threads),
-                Imbalance = parse.GetValue(Imbalance) switch
-                {
-                    "class-weights" => ImbalanceHandling.ClassWeights,
-                    "balanced-sampling" => ImbalanceHandling.BalancedSampling,
-                    "balanced-weights" => ImbalanceHandling.BalancedWeights,
-                    "none" => ImbalanceHandling.None,
-                    "benign-half" => ImbalanceHandling.BenignHalf,
-                    var other => throw new ArgumentException($"--imbalance '{other}' is not one of benign-half, balanced-weights, class-weights, balanced-sampling, none."),
-                },
+                Imbalance = LightGbmSettings.ParseImbalance(parse.GetValue(Imbalance)!),
             },
             Seed = parse.GetValue(Seed),
             TestFraction = parse.GetValue(TestFraction),

@@ -136,6 +136,18 @@ public sealed record LightGbmSettings
         },
     };
 
+    /// <summary>The imbalance handling named as in the manifest and on the command line (e.g. <c>benign-half</c>).</summary>
+    /// <exception cref="ArgumentException">The name is not one of them.</exception>
+    public static ImbalanceHandling ParseImbalance(string name) => name switch
+    {
+        "benign-half" => ImbalanceHandling.BenignHalf,
+        "balanced-weights" => ImbalanceHandling.BalancedWeights,
+        "class-weights" => ImbalanceHandling.ClassWeights,
+        "balanced-sampling" => ImbalanceHandling.BalancedSampling,
+        "none" => ImbalanceHandling.None,
+        _ => throw new ArgumentException($"imbalance '{name}' is not one of benign-half, balanced-weights, class-weights, balanced-sampling, none.", nameof(name)),
+    };
+
     private static void Check(bool ok, string name, object value)
     {
         if (!ok)

@@ -52,6 +52,13 @@ public sealed record TrainOptions
     /// <summary>When set, the exact train and test rows are written there as train.csv and test.csv.</summary>
     public string? SaveSplitDirectory { get; init; }
 
+    /// <summary>
+    /// Fine-tuning only: continue with the class weighting the parent model was trained with (its manifest's
+    /// <c>imbalance</c>) instead of <see cref="LightGbmSettings.Imbalance"/>, so new rounds keep the parent's objective.
+    /// The CLI sets it unless <c>--imbalance</c> is given.
+    /// </summary>
+    public bool ImbalanceFromParent { get; init; }
+
     /// <summary>Throws <see cref="ArgumentException"/> naming the first invalid option.</summary>
     public TrainOptions Validate()
     {
@@ -205,6 +212,12 @@ public sealed class TrainingRun(ITrainingLog log, TimeProvider time)
         }
 
         var settings = options.LightGbm;
+        if (options.ImbalanceFromParent && pm.Hyperparameters.TryGetValue("imbalance", out string? parentImbalance))
+        {
+            settings = settings with { Imbalance = LightGbmSettings.ParseImbalance(parentImbalance) };
+            log.Info($"class weighting as the parent was trained: {parentImbalance}");
+        }
+
         var (rows, weights) = LightGbmTrainer.Balance(table, split.Train, settings.Imbalance, options.Seed);
         int width = features.Length, k = gbdt.TreesPerIteration, n = rows.Count;
         var inputs = new float[n * width];
@@ -234,7 +247,7 @@ public sealed class TrainingRun(ITrainingLog log, TimeProvider time)
         var combined = gbdt.Append(more);
         string note = string.Create(CultureInfo.InvariantCulture, $"fine-tuned with {more.Iterations} rounds on {table.Files.Count} files, {split.Train.Count:N0} training rows");
         var lineage = pm.Lineage.Append(new ManifestLineage(parent.Sha256 ?? "", pm.CreatedUtc, note)).ToList();
-        return Fit(table, split, options with { Model = ModelChoice.LightGbm, TimeBudget = null }, combined, lineage, cancellationToken);
+        return Fit(table, split, options with { Model = ModelChoice.LightGbm, TimeBudget = null, LightGbm = settings }, combined, lineage, cancellationToken);
     }
 
     private (TrainingTable Table, DataSplit Split) Prepare(TrainOptions options, IProgress<ReadProgress>? readProgress, CancellationToken cancellationToken)
@@ -318,8 +331,9 @@ public sealed class TrainingRun(ITrainingLog log, TimeProvider time)
                 checkRows = EvenSample(checkRows, ExportCheckRows);
                 diff = CompareWithMlNet(transformer, model, table, checkRows);
                 log.Info(string.Create(c, $"exported model vs ML.NET on {checkRows.Count:N0} {checkedSplit} rows: max |Δp| = {diff:E2}"));
-                if (diff > ExportTolerance)
+                if (!(diff <= ExportTolerance))
                 {
+                    // NaN fails too: a non-finite probability is the worst disagreement there is.
                     throw new InvalidOperationException(string.Create(c, $"the exported trees disagree with ML.NET's own predictions by up to {diff:E2} (tolerance {ExportTolerance:E0}); the model is not written. This is a Stakeout bug: please report it with the training command."));
                 }
             }

@@ -49,6 +49,28 @@ public sealed class FineTuneCalibrateTests : IDisposable
         Assert.True(Loss(after, result.Table, result.Split.Train) < Loss(before, result.Table, result.Split.Train), "fine-tuning did not lower the loss on the new data");
     }
 
+    [Theory]
+    [InlineData(true, "class-weights")]
+    [InlineData(false, "benign-half")]
+    public void FineTune_ImbalanceFromParent_KeepsTheParentsWeightingUnlessTold(bool fromParent, string expected)
+    {
+        string a = _fixtures.Write("a.csv", [("BENIGN", 60), ("DDoS", 40), ("PortScan", 30)], seed: 1);
+        var parentResult = new TrainingRun(new NullLog(), TimeProvider.System).Execute(new TrainOptions { Paths = [a], LightGbm = Small with { Imbalance = ImbalanceHandling.ClassWeights } });
+        string parentPath = Path.Combine(_fixtures.Root, "parent-cw.stakeout");
+        parentResult.Artifact.Save(parentPath);
+        string b = _fixtures.Write("b.csv", [("BENIGN", 50), ("DDoS", 30), ("PortScan", 30)], seed: 9);
+
+        var result = new TrainingRun(new NullLog(), TimeProvider.System).FineTune(parentPath, new TrainOptions
+        {
+            Paths = [b],
+            LightGbm = Small with { Iterations = 3, Imbalance = ImbalanceHandling.BenignHalf },
+            ImbalanceFromParent = fromParent,
+        }, allowNewClasses: false);
+
+        Assert.Equal("class-weights", parentResult.Artifact.Manifest.Hyperparameters["imbalance"]);
+        Assert.Equal(expected, result.Artifact.Manifest.Hyperparameters["imbalance"]);
+    }
+
     [Fact]
     public void FineTune_NewClass_FailsUnlessAllowed()
     {

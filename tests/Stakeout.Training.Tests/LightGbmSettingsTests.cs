@@ -64,6 +64,28 @@ public sealed class LightGbmSettingsTests : IDisposable
     }
 
     [Theory]
+    [InlineData(ImbalanceHandling.BenignHalf)]
+    [InlineData(ImbalanceHandling.BalancedWeights)]
+    [InlineData(ImbalanceHandling.ClassWeights)]
+    [InlineData(ImbalanceHandling.BalancedSampling)]
+    [InlineData(ImbalanceHandling.None)]
+    public void ParseImbalance_ManifestName_RoundTrips(ImbalanceHandling mode)
+    {
+        string name = new LightGbmSettings { Imbalance = mode }.ToDictionary()["imbalance"];
+
+        Assert.Equal(mode, LightGbmSettings.ParseImbalance(name));
+    }
+
+    [Fact]
+    public void ParseImbalance_UnknownName_ListsTheKnownOnes()
+    {
+        var error = Assert.Throws<ArgumentException>(() => LightGbmSettings.ParseImbalance("smote"));
+
+        Assert.Contains("'smote'", error.Message, StringComparison.Ordinal);
+        Assert.Contains("benign-half", error.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
     [InlineData(5, 10)]
     [InlineData(10, 10)]
     [InlineData(0, 3)]
