@@ -41,7 +41,9 @@ public static class ClassificationMath
     /// Average precision of one class (one-vs-rest), the area under its precision-recall curve as scikit-learn's
     /// <c>average_precision_score</c> defines it: AP = Σ (R_k − R_{k−1}) · P_k over the distinct score thresholds, from
     /// the highest down. Rows with equal scores cross the threshold together, so their order never matters.
-    /// Returns null when there is no positive row (recall is undefined).
+    /// Returns null when there is no positive row (recall is undefined). Unlike scikit-learn, which refuses NaN scores,
+    /// a NaN score is ranked above every number (one group of its own), so a model that emits NaN is measured, not
+    /// rejected; the runtime scorer never emits NaN.
     /// </summary>
     /// <param name="scores">The class's score per row (its probability).</param>
     /// <param name="positive">Whether each row truly is the class.</param>

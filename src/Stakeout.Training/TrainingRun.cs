@@ -548,6 +548,7 @@ public sealed class TrainingRun(ITrainingLog log, TimeProvider time)
         private readonly Lock _gate = new();
         private readonly ITimer _timer;
         private bool _stopped;
+        private Exception? _failure;
 
         public FitHeartbeat(ITrainingLog log, TimeProvider time, string what)
         {
@@ -556,9 +557,21 @@ public sealed class TrainingRun(ITrainingLog log, TimeProvider time)
             {
                 lock (_gate)
                 {
-                    if (!_stopped)
+                    if (_stopped)
+                    {
+                        return;
+                    }
+
+                    try
                     {
                         log.Info(string.Create(CultureInfo.InvariantCulture, $"still fitting ({what}): {time.GetElapsedTime(start).TotalSeconds:F0} s elapsed"));
+                    }
+                    catch (Exception ex) when (ex is IOException or ObjectDisposedException)
+                    {
+                        // On a timer thread an exception would end the process; it is kept and raised by Dispose, on the
+                        // run's own thread, where the same log would fail next anyway.
+                        _failure = ex;
+                        _stopped = true;
                     }
                 }
             }, null, HeartbeatInterval, HeartbeatInterval);
@@ -566,12 +579,18 @@ public sealed class TrainingRun(ITrainingLog log, TimeProvider time)
 
         public void Dispose()
         {
+            Exception? failure;
             lock (_gate)
             {
                 _stopped = true;
+                failure = _failure;
             }
 
             _timer.Dispose();
+            if (failure is not null)
+            {
+                throw new IOException($"the training log could not be written during the fit: {failure.Message}", failure);
+            }
         }
     }
 

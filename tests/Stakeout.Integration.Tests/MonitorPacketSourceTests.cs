@@ -213,7 +213,9 @@ public sealed class MonitorLiveSourceTests : IDisposable
             await client.ConnectAsync(System.Net.IPAddress.Loopback, port);
             using var server = await listener.AcceptTcpClientAsync();
             var buffer = new byte[64];
-            for (int tick = 0; tick < 60 && !monitor.HasExited; tick++)
+            // Bounded by wall time, not ticks: start-up, the 6 s and the drain may take long on a busy machine.
+            var talking = System.Diagnostics.Stopwatch.StartNew();
+            while (!monitor.HasExited && talking.Elapsed < TimeSpan.FromSeconds(60))
             {
                 await client.GetStream().WriteAsync("still here"u8.ToArray());
                 _ = await server.GetStream().ReadAsync(buffer);

@@ -79,7 +79,7 @@ internal sealed partial class TreeEnsembleScorer
         {
             _maskStart[t] = nodes.Count;
             int root = _roots[t];
-            if (root >= 0 && FitsVectorWalk(root))
+            if (FitsVectorWalk(root))
             {
                 _vectorTree[t] = true;
                 _maskLeafBase[t] = leaves.Count;
