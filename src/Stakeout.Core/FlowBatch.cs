@@ -46,6 +46,27 @@ public sealed class FlowBatch
     /// <summary>The source's "Flow ID" text per row, when it had one.</summary>
     public string?[]? FlowIds { get; }
 
+    /// <summary>
+    /// Copies row <paramref name="from"/> (features, label, line, identity and Flow ID) over row <paramref name="to"/>: how
+    /// a batch is compacted in place when rows are removed from it. Both must be below <see cref="Capacity"/>.
+    /// </summary>
+    public void MoveRow(int from, int to)
+    {
+        if ((uint)from >= (uint)Capacity || (uint)to >= (uint)Capacity)
+        {
+            throw new ArgumentOutOfRangeException(nameof(from), $"rows {from} and {to} must be in [0, {Capacity}).");
+        }
+
+        Features.AsSpan(from * FeatureSchema.Count, FeatureSchema.Count).CopyTo(Features.AsSpan(to * FeatureSchema.Count, FeatureSchema.Count));
+        LabelIds[to] = LabelIds[from];
+        Lines[to] = Lines[from];
+        if (Identities is not null)
+        {
+            Identities[to] = Identities[from];
+            FlowIds![to] = FlowIds[from];
+        }
+    }
+
     /// <summary>The features of row <paramref name="row"/>.</summary>
     public Span<float> Row(int row)
     {

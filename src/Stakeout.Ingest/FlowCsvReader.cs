@@ -377,14 +377,7 @@ public sealed class FlowRead
 
             if (write != r)
             {
-                features.CopyTo(batch.Features.AsSpan(write * FeatureSchema.Count, FeatureSchema.Count));
-                batch.LabelIds[write] = batch.LabelIds[r];
-                batch.Lines[write] = batch.Lines[r];
-                if (batch.Identities is not null)
-                {
-                    batch.Identities[write] = batch.Identities[r];
-                    batch.FlowIds![write] = batch.FlowIds[r];
-                }
+                batch.MoveRow(r, write);
             }
 
             write++;

@@ -441,15 +441,8 @@ public sealed class TrainingTable
 
                 if (write != r)
                 {
-                    row.CopyTo(batch.Features.AsSpan(write * FeatureSchema.Count, FeatureSchema.Count));
+                    batch.MoveRow(r, write);
                     labels[b][write] = labels[b][r];
-                    batch.LabelIds[write] = batch.LabelIds[r];
-                    batch.Lines[write] = batch.Lines[r];
-                    if (batch.Identities is not null)
-                    {
-                        batch.Identities[write] = batch.Identities[r];
-                        batch.FlowIds![write] = batch.FlowIds[r];
-                    }
                 }
 
                 write++;

@@ -91,4 +91,26 @@ public sealed class ValueTypesTests
         Assert.Null(new FlowBatch(1, withIdentity: false).Identities);
         Assert.Throws<ArgumentOutOfRangeException>(() => new FlowBatch(0, withIdentity: false));
     }
+
+    [Fact]
+    public void FlowBatch_MoveRow_CopiesEveryColumnOfTheRowAndGuardsTheRange()
+    {
+        var batch = new FlowBatch(3, withIdentity: true);
+        batch.Features[(2 * FeatureSchema.Count) + 5] = 9f;
+        batch.LabelIds[2] = 4;
+        batch.Lines[2] = 17;
+        batch.Identities![2] = batch.Identities[2] with { SourcePort = 4444 };
+        batch.FlowIds![2] = "flow-2";
+
+        batch.MoveRow(2, 0);
+        batch.Count = 1;
+
+        Assert.Equal(9f, batch.Row(0)[5]);
+        Assert.Equal(4, batch.LabelIds[0]);
+        Assert.Equal(17, batch.Lines[0]);
+        Assert.Equal(4444, batch.Identities[0].SourcePort);
+        Assert.Equal("flow-2", batch.FlowIds[0]);
+        Assert.Throws<ArgumentOutOfRangeException>(() => batch.MoveRow(3, 0));
+        Assert.Throws<ArgumentOutOfRangeException>(() => batch.MoveRow(0, -1));
+    }
 }
