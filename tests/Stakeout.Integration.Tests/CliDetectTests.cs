@@ -1,6 +1,3 @@
-using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 using System.Text.Json;
 using Stakeout.Testing;
 
@@ -54,18 +51,11 @@ public sealed class CliDetectTests : IDisposable
         string data = SharedData.Path("cicids2017", "trafficlabelling_ddos_1000.csv");
         string model = Path.Combine(_dir, "m.stakeout");
         TinyModel.Save(model);
-        int port = FreePort();
-        int metricsPort = FreePort();
+        int port = StakeoutProcess.FreePort();
+        int metricsPort = StakeoutProcess.FreePort();
         string output = Path.Combine(_dir, "mon");
-        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var a in new[] { Path.Combine(AppContext.BaseDirectory, "stakeout.dll"), "monitor", "-m", model, "-s", $"tcp://127.0.0.1:{port}", "-q", "-o", output, "--metrics-port", metricsPort.ToString(System.Globalization.CultureInfo.InvariantCulture) })
-        {
-            psi.ArgumentList.Add(a);
-        }
-
-        using var monitor = Process.Start(psi)!;
-        var stderr = monitor.StandardError.ReadToEndAsync();
-        _ = monitor.StandardOutput.ReadToEndAsync();
+        var (started, stderr) = StakeoutProcess.Start("monitor", "-m", model, "-s", $"tcp://127.0.0.1:{port}", "-q", "-o", output, "--metrics-port", metricsPort.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        using var monitor = started;
         try
         {
             var replay = CliInspectTests.Run("replay", data, "--to", $"tcp://127.0.0.1:{port}");
@@ -79,16 +69,13 @@ public sealed class CliDetectTests : IDisposable
             }
 
             Assert.Contains("stakeout_flows_in_total 1000\n", metrics, StringComparison.Ordinal);
-            Process.Start("kill", ["-TERM", monitor.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])!.WaitForExit();
+            StakeoutProcess.Signal(monitor, "-TERM");
             using var cts = new CancellationTokenSource(TimeSpan.FromMinutes(1));
             await monitor.WaitForExitAsync(cts.Token);
         }
         finally
         {
-            if (!monitor.HasExited)
-            {
-                monitor.Kill(entireProcessTree: true);
-            }
+            StakeoutProcess.KillIfRunning(monitor);
         }
 
         Assert.True(monitor.ExitCode == 0, await stderr);
@@ -139,13 +126,6 @@ public sealed class CliDetectTests : IDisposable
         Assert.Contains($"{option} must be cicflowmeter or corrected, not 'bogus'.", stderr, StringComparison.Ordinal);
         Assert.DoesNotContain("Unhandled exception", stderr, StringComparison.Ordinal);
     }
-
-    private static int FreePort()
-    {
-        using var probe = new TcpListener(IPAddress.Loopback, 0);
-        probe.Start();
-        return ((IPEndPoint)probe.LocalEndpoint).Port;
-    }
 }
 
 /// <summary>`monitor` reloads its model on SIGHUP, verified, without dropping a flow.</summary>
@@ -161,22 +141,13 @@ public sealed class CliMonitorReloadTests : IDisposable
         string data = SharedData.Path("cicids2017", "trafficlabelling_ddos_1000.csv");
         string model = Path.Combine(_dir, "m.stakeout");
         TinyModel.Save(model, ddosLeaf: 2.0);
-        int port = FreePort();
-        int metricsPort = FreePort();
+        int port = StakeoutProcess.FreePort();
+        int metricsPort = StakeoutProcess.FreePort();
         string output = Path.Combine(_dir, "mon");
-        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var a in new[]
-        {
-            Path.Combine(AppContext.BaseDirectory, "stakeout.dll"), "monitor", "-m", model, "-s", $"tcp://127.0.0.1:{port}", "-q", "--no-watch",
-            "--aggregate-window", "0", "-o", output, "--metrics-port", metricsPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
-        })
-        {
-            psi.ArgumentList.Add(a);
-        }
-
-        using var monitor = Process.Start(psi)!;
-        var stderr = monitor.StandardError.ReadToEndAsync();
-        _ = monitor.StandardOutput.ReadToEndAsync();
+        var (started, stderr) = StakeoutProcess.Start(
+            "monitor", "-m", model, "-s", $"tcp://127.0.0.1:{port}", "-q", "--no-watch",
+            "--aggregate-window", "0", "-o", output, "--metrics-port", metricsPort.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        using var monitor = started;
         using var http = new HttpClient();
         try
         {
@@ -186,22 +157,19 @@ public sealed class CliMonitorReloadTests : IDisposable
 
             TinyModel.Save(Path.Combine(_dir, "next.tmp"), ddosLeaf: 3.0);
             File.Move(Path.Combine(_dir, "next.tmp"), model, overwrite: true);
-            Signal("-HUP", monitor.Id);
+            StakeoutProcess.Signal(monitor, "-HUP");
             await WaitForMetric(http, metricsPort, "stakeout_model_reloads_total{result=\"ok\"} 1\n");
 
             var second = CliInspectTests.Run("replay", data, "--to", $"tcp://127.0.0.1:{port}");
             Assert.True(second.Code == 0, second.Stderr);
             await WaitForMetric(http, metricsPort, "stakeout_flows_scored_total 2000\n");
-            Signal("-TERM", monitor.Id);
+            StakeoutProcess.Signal(monitor, "-TERM");
             using var cts = new CancellationTokenSource(TimeSpan.FromMinutes(1));
             await monitor.WaitForExitAsync(cts.Token);
         }
         finally
         {
-            if (!monitor.HasExited)
-            {
-                monitor.Kill(entireProcessTree: true);
-            }
+            StakeoutProcess.KillIfRunning(monitor);
         }
 
         Assert.True(monitor.ExitCode == 0, await stderr);
@@ -213,9 +181,6 @@ public sealed class CliMonitorReloadTests : IDisposable
         Assert.Equal(2000, summary.RootElement.GetProperty("flows_scored").GetInt64());
         Assert.Equal(0, summary.RootElement.GetProperty("flows_dropped").GetInt64());
     }
-
-    private static void Signal(string signal, int pid) =>
-        Process.Start("kill", [signal, pid.ToString(System.Globalization.CultureInfo.InvariantCulture)])!.WaitForExit();
 
     private static async Task WaitForMetric(HttpClient http, int port, string line)
     {
@@ -234,12 +199,5 @@ public sealed class CliMonitorReloadTests : IDisposable
         }
 
         Assert.Contains(line, metrics, StringComparison.Ordinal);
-    }
-
-    private static int FreePort()
-    {
-        using var probe = new TcpListener(IPAddress.Loopback, 0);
-        probe.Start();
-        return ((IPEndPoint)probe.LocalEndpoint).Port;
     }
 }

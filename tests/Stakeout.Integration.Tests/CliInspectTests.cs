@@ -169,7 +169,7 @@ public sealed class CliInspectTests
         File.WriteAllText(csv, "Flow Duration,Total Fwd Packets,Label\n" + string.Concat(Enumerable.Range(0, 30000).Select(i => $"{i},{i % 7},BENIGN\n")));
         try
         {
-            string dll = Path.Combine(AppContext.BaseDirectory, "stakeout.dll");
+            string dll = StakeoutProcess.Dll;
             var psi = new ProcessStartInfo("/usr/bin/script") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
             psi.ArgumentList.Add("-qec");
             psi.ArgumentList.Add($"dotnet '{dll}' data inspect '{csv}' --json > '{json}' < /dev/null");
@@ -198,9 +198,8 @@ public sealed class CliInspectTests
 
     internal static (int Code, string Stdout, string Stderr) Run(params string[] args)
     {
-        string dll = Path.Combine(AppContext.BaseDirectory, "stakeout.dll");
         var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        psi.ArgumentList.Add(dll);
+        psi.ArgumentList.Add(StakeoutProcess.Dll);
         foreach (string a in args)
         {
             psi.ArgumentList.Add(a);

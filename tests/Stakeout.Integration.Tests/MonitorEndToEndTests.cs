@@ -1,6 +1,4 @@
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 using System.Text.Json;
 using Stakeout.Testing;
 
@@ -47,12 +45,12 @@ public sealed class MonitorEndToEndTests : IDisposable
             SharedData.Path("cicids2017", "trafficlabelling_webattack-xss_652.csv"),
         ];
         const long rows = 1000 + 299 + 652;
-        int port = FreePort();
+        int port = StakeoutProcess.FreePort();
         string name = Path.GetFileNameWithoutExtension(model);
         string monitorOut = Path.Combine(_dir, name + "-monitor");
         string detectOut = Path.Combine(_dir, name + "-detect");
 
-        var (monitor, monitorErr) = Start(
+        var (monitor, monitorErr) = StakeoutProcess.Start(
             "monitor", "--model", model, "--source", $"tcp://127.0.0.1:{port}", "--max-flows", rows.ToString(System.Globalization.CultureInfo.InvariantCulture),
             "--aggregate-window", "0", "--quiet", "--output-dir", monitorOut);
         try
@@ -64,10 +62,7 @@ public sealed class MonitorEndToEndTests : IDisposable
         }
         finally
         {
-            if (!monitor.HasExited)
-            {
-                monitor.Kill(entireProcessTree: true);
-            }
+            StakeoutProcess.KillIfRunning(monitor);
 
             monitor.Dispose();
         }
@@ -104,27 +99,6 @@ public sealed class MonitorEndToEndTests : IDisposable
         }).Order(StringComparer.Ordinal)];
 
     private static List<string> Ips(string path) => [.. File.ReadLines(path).Where(l => !l.StartsWith('#'))];
-
-    private static int FreePort()
-    {
-        using var probe = new TcpListener(IPAddress.Loopback, 0);
-        probe.Start();
-        return ((IPEndPoint)probe.LocalEndpoint).Port;
-    }
-
-    private static (Process Process, Task<string> Stderr) Start(params string[] args)
-    {
-        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "stakeout.dll"));
-        foreach (string a in args)
-        {
-            psi.ArgumentList.Add(a);
-        }
-
-        var process = Process.Start(psi)!;
-        _ = process.StandardOutput.ReadToEndAsync();
-        return (process, process.StandardError.ReadToEndAsync());
-    }
 
     private static async Task<bool> WaitForExitAsync(Process process, TimeSpan timeout)
     {

@@ -160,8 +160,8 @@ public sealed class MonitorLiveSourceTests : IDisposable
     {
         using var listener = StartListener(out int port);
         string output = Path.Combine(_dir, "out");
-        using var monitor = StartMonitor(port, output, "--max-flows", "1");
-        var stderr = monitor.StandardError.ReadToEndAsync();
+        var (started, stderr) = StartMonitor(port, output, "--max-flows", "1");
+        using var monitor = started;
         try
         {
             // Talk until the monitor has taken its one flow and exited (bounded: the capture needs a moment to attach).
@@ -182,7 +182,7 @@ public sealed class MonitorLiveSourceTests : IDisposable
         }
         finally
         {
-            KillIfRunning(monitor);
+            StakeoutProcess.KillIfRunning(monitor);
         }
 
         using var summary = JsonDocument.Parse(File.ReadAllText(Path.Combine(output, "summary.json")));
@@ -203,8 +203,8 @@ public sealed class MonitorLiveSourceTests : IDisposable
     {
         using var listener = StartListener(out int port);
         string output = Path.Combine(_dir, "open");
-        using var monitor = StartMonitor(port, output, "--duration", "6");
-        var stderr = monitor.StandardError.ReadToEndAsync();
+        var (started, stderr) = StartMonitor(port, output, "--duration", "6");
+        using var monitor = started;
         try
         {
             // One connection, never closed while the monitor runs: it has no FIN and no timeout before the stop, so only
@@ -229,7 +229,7 @@ public sealed class MonitorLiveSourceTests : IDisposable
         }
         finally
         {
-            KillIfRunning(monitor);
+            StakeoutProcess.KillIfRunning(monitor);
         }
 
         using var summary = JsonDocument.Parse(File.ReadAllText(Path.Combine(output, "summary.json")));
@@ -253,7 +253,7 @@ public sealed class MonitorLiveSourceTests : IDisposable
     }
 
     /// <summary>`stakeout monitor` on iface:lo for TCP port <paramref name="port"/>, threshold 0 (every flow alerts), with its own stop option.</summary>
-    private System.Diagnostics.Process StartMonitor(int port, string output, params string[] stop)
+    private (System.Diagnostics.Process Process, Task<string> Stderr) StartMonitor(int port, string output, params string[] stop)
     {
         string model = Path.Combine(_dir, "m.stakeout");
         if (!File.Exists(model))
@@ -261,27 +261,9 @@ public sealed class MonitorLiveSourceTests : IDisposable
             Stakeout.Testing.TinyModel.Save(model);
         }
 
-        var psi = new System.Diagnostics.ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (string a in new[]
-        {
-            Path.Combine(AppContext.BaseDirectory, "stakeout.dll"), "monitor", "-m", model, "--source", "iface:lo",
+        return StakeoutProcess.Start([
+            "monitor", "-m", model, "--source", "iface:lo",
             "--capture-filter", string.Create(CultureInfo.InvariantCulture, $"tcp port {port}"), "--threshold", "0",
-            "--aggregate-window", "0", "-q", "-o", output,
-        }.Concat(stop))
-        {
-            psi.ArgumentList.Add(a);
-        }
-
-        var monitor = System.Diagnostics.Process.Start(psi)!;
-        _ = monitor.StandardOutput.ReadToEndAsync();
-        return monitor;
-    }
-
-    private static void KillIfRunning(System.Diagnostics.Process monitor)
-    {
-        if (!monitor.HasExited)
-        {
-            monitor.Kill(entireProcessTree: true);
-        }
+            "--aggregate-window", "0", "-q", "-o", output, .. stop]);
     }
 }
