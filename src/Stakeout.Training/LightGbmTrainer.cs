@@ -126,27 +126,29 @@ public sealed record LightGbmSettings
         ["max_bin"] = MaxBin.ToString(CultureInfo.InvariantCulture),
         ["feature_fraction"] = FeatureFraction.ToString("R", CultureInfo.InvariantCulture),
         ["bagging_fraction"] = BaggingFraction.ToString("R", CultureInfo.InvariantCulture),
-        ["imbalance"] = Imbalance switch
-        {
-            ImbalanceHandling.None => "none",
-            ImbalanceHandling.ClassWeights => "class-weights",
-            ImbalanceHandling.BalancedWeights => "balanced-weights",
-            ImbalanceHandling.BenignHalf => "benign-half",
-            _ => "balanced-sampling",
-        },
+        ["imbalance"] = ImbalanceName(Imbalance),
     };
+
+    /// <summary>Each imbalance handling's name in the manifest and on the command line, the default first.</summary>
+    private static readonly (ImbalanceHandling Mode, string Name)[] ImbalanceNames =
+    [
+        (ImbalanceHandling.BenignHalf, "benign-half"),
+        (ImbalanceHandling.BalancedWeights, "balanced-weights"),
+        (ImbalanceHandling.ClassWeights, "class-weights"),
+        (ImbalanceHandling.BalancedSampling, "balanced-sampling"),
+        (ImbalanceHandling.None, "none"),
+    ];
+
+    /// <summary>The name <paramref name="mode"/> has in the manifest and on the command line.</summary>
+    public static string ImbalanceName(ImbalanceHandling mode) => Array.Find(ImbalanceNames, n => n.Mode == mode).Name
+        ?? throw new ArgumentOutOfRangeException(nameof(mode), mode, "not an imbalance handling.");
 
     /// <summary>The imbalance handling named as in the manifest and on the command line (e.g. <c>benign-half</c>).</summary>
     /// <exception cref="ArgumentException">The name is not one of them.</exception>
-    public static ImbalanceHandling ParseImbalance(string name) => name switch
-    {
-        "benign-half" => ImbalanceHandling.BenignHalf,
-        "balanced-weights" => ImbalanceHandling.BalancedWeights,
-        "class-weights" => ImbalanceHandling.ClassWeights,
-        "balanced-sampling" => ImbalanceHandling.BalancedSampling,
-        "none" => ImbalanceHandling.None,
-        _ => throw new ArgumentException($"imbalance '{name}' is not one of benign-half, balanced-weights, class-weights, balanced-sampling, none.", nameof(name)),
-    };
+    public static ImbalanceHandling ParseImbalance(string name) =>
+        Array.Find(ImbalanceNames, n => n.Name == name) is { Name: not null } found
+            ? found.Mode
+            : throw new ArgumentException($"imbalance '{name}' is not one of {string.Join(", ", ImbalanceNames.Select(n => n.Name))}.", nameof(name));
 
     private static void Check(bool ok, string name, object value)
     {

@@ -315,7 +315,7 @@ public sealed class TrainingRun(ITrainingLog log, TimeProvider time)
                 settings = settings with { Iterations = ChooseRounds(table, split.Train, settings, options.Seed, cancellationToken), EarlyStoppingRounds = 0 };
             }
 
-            log.Info(string.Create(c, $"fitting LightGBM {(table.Classes.Count == 2 ? "binary" : "multiclass")} on {table.Features.Count} features, {table.Classes.Count} classes: {settings.Iterations} rounds, {settings.Leaves} leaves, learning rate {settings.LearningRate}, lambda_l2 {settings.L2}, min_data_in_leaf {settings.MinDataInLeaf}, max_bin {settings.MaxBin}, imbalance {settings.ToDictionary()["imbalance"]}, threads {settings.ThreadsFor(split.Train.Count)}"));
+            log.Info(string.Create(c, $"fitting LightGBM {(table.Classes.Count == 2 ? "binary" : "multiclass")} on {table.Features.Count} features, {table.Classes.Count} classes: {settings.Iterations} rounds, {settings.Leaves} leaves, learning rate {settings.LearningRate}, lambda_l2 {settings.L2}, min_data_in_leaf {settings.MinDataInLeaf}, max_bin {settings.MaxBin}, imbalance {LightGbmSettings.ImbalanceName(settings.Imbalance)}, threads {settings.ThreadsFor(split.Train.Count)}"));
             GbdtModel gbdt;
             if (prebuilt is null)
             {

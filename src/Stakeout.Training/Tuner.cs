@@ -15,7 +15,7 @@ public sealed record TuneTrial(int Number, LightGbmSettings Settings, double Mac
 {
     /// <summary>One line for the log.</summary>
     public string Describe() => string.Create(CultureInfo.InvariantCulture,
-        $"trial {Number}: rounds {Settings.Iterations}, leaves {Settings.Leaves}, lr {Settings.LearningRate}, lambda_l2 {Settings.L2}, min_data_in_leaf {Settings.MinDataInLeaf}, {Settings.ToDictionary()["imbalance"]} -> macro-F1 {MacroF1:F4} ± {MacroF1Std:F4}, BENIGN FPR {BenignFpr:P3} ({Seconds:F1} s)");
+        $"trial {Number}: rounds {Settings.Iterations}, leaves {Settings.Leaves}, lr {Settings.LearningRate}, lambda_l2 {Settings.L2}, min_data_in_leaf {Settings.MinDataInLeaf}, {LightGbmSettings.ImbalanceName(Settings.Imbalance)} -> macro-F1 {MacroF1:F4} ± {MacroF1Std:F4}, BENIGN FPR {BenignFpr:P3} ({Seconds:F1} s)");
 }
 
 /// <summary>
