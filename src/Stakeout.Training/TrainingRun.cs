@@ -500,9 +500,8 @@ public sealed class TrainingRun(ITrainingLog log, TimeProvider time)
             labels[i] = table.Label(validation[i]);
         }
 
-        var weights = settings.Imbalance is ImbalanceHandling.BalancedWeights or ImbalanceHandling.ClassWeights or ImbalanceHandling.BenignHalf
-            ? LightGbmTrainer.Balance(table, fit, settings.Imbalance, seed).Weights
-            : null;
+        // The class weights the objective used (none for resampling or no handling, where Balance gives none).
+        var weights = LightGbmTrainer.Balance(table, fit, settings.Imbalance, seed).Weights;
         var losses = probe.LossByIteration(rows, labels, weights);
         int best = BestRound(losses, settings.EarlyStoppingRounds);
         log.Info(string.Create(c, $"early stopping on {validation.Count:N0} validation rows carved from the training split ({fit.Count:N0} fitted): validation log-loss lowest at round {best} ({(best > 0 ? losses[best - 1] : double.NaN):F5}) of {losses.Length} boosted (max {settings.Iterations}, patience {settings.EarlyStoppingRounds}) in {watch.Elapsed.TotalSeconds:F1} s"));
