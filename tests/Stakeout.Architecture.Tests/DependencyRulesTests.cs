@@ -19,6 +19,7 @@ public sealed class DependencyRulesTests
         // Loads artifacts, never trains: a model reaches detection only as a file. FlowMeter joins when pcap sources land.
         ["Stakeout.Detection"] = ["Stakeout.Core", "Stakeout.Ingest", "Stakeout.Models", "Stakeout.FlowMeter"],
         ["Stakeout.Training"] = ["Stakeout.Core", "Stakeout.Ingest", "Stakeout.Models", "Stakeout.Evaluation"], // ML.NET stays inside; its reports use Evaluation's metrics
+        ["Stakeout.Ledger"] = ["Stakeout.Core"], // threat records, Merkle log, signatures, blocks: no detection or training code
         ["Stakeout.Evaluation"] = ["Stakeout.Core", "Stakeout.Ingest", "Stakeout.Models"], // metrics without ML.NET: training and the CLI share it
         ["stakeout"] = ["Stakeout.Core", "Stakeout.Ingest", "Stakeout.Models", "Stakeout.Training", "Stakeout.FlowMeter", "Stakeout.Evaluation", "Stakeout.Detection"], // the CLI composes everything
     };
@@ -33,6 +34,7 @@ public sealed class DependencyRulesTests
         ["Stakeout.Detection"] = ["Microsoft.Extensions.Logging.Abstractions", "System.IO.Hashing"],
         ["Stakeout.Training"] = ["Microsoft.ML", "Microsoft.ML.LightGbm"],
         ["Stakeout.Evaluation"] = [],
+        ["Stakeout.Ledger"] = ["NSec.Cryptography"],
         ["Stakeout.Cli"] = ["System.CommandLine", "Spectre.Console", "Microsoft.Extensions.Logging.Abstractions"],
     };
 
@@ -81,6 +83,7 @@ public sealed class DependencyRulesTests
     [InlineData("Stakeout.Detection")]
     [InlineData("Stakeout.Training")]
     [InlineData("Stakeout.Evaluation")]
+    [InlineData("Stakeout.Ledger")]
     [InlineData("Stakeout.Cli")]
     public void ProjectFile_PackageReferences_StayAtTheirEdge(string project)
     {
