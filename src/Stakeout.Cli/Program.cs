@@ -11,6 +11,7 @@ var root = new RootCommand(
       stakeout model show model.stakeout --trusted-key signing.pub
     """);
 root.Subcommands.Add(DataCommands.Create());
+root.Subcommands.Add(DatasetCommands.Create());
 root.Subcommands.Add(FlowCommands.Create());
 foreach (var command in ModelCommands.Create()) { root.Subcommands.Add(command); }
 TrainCommands.AddTo(root);
