@@ -24,6 +24,15 @@ status=0
 dotnet test Stakeout.slnx -c Release --no-build --nologo \
   --logger "trx" --logger "console;verbosity=normal" --results-directory "$results" "$@" || status=$?
 
+# Bounded, seeded fuzzing of every parser that reads hostile bytes (docs/security.md), seeded from ../shared/data.
+# Longer runs on demand: dotnet run -c Release --project bench/Stakeout.Fuzz -- --inputs 1000000 --target csv
+if [ -d "$root/../shared/data" ]; then
+  dotnet "$root/artifacts/bin/Stakeout.Fuzz/release/Stakeout.Fuzz.dll" --inputs "${STAKEOUT_FUZZ_INPUTS:-3000}" \
+    --seed "${STAKEOUT_FUZZ_SEED:-1}" 2>/dev/null || status=$?
+else
+  echo "fuzz: skipped, ../shared/data (the seed corpus) is not beside this clone"
+fi
+
 # One closing line over every test project, read from the TRX files.
 python3 - "$results" <<'PY' || true
 import glob, re, sys
