@@ -44,7 +44,8 @@ internal sealed class FuzzFinding(string message) : Exception(message);
 internal sealed class CsvTarget : FuzzTarget, IDisposable
 {
     private readonly string _dir = Path.Combine(Directory.Exists("/dev/shm") ? "/dev/shm" : Path.GetTempPath(), "stakeout-fuzz-" + Environment.ProcessId);
-    private readonly FlowCsvReader _reader = new(new FlowReaderOptions { SkipBadFiles = false, MaxRejectDetails = 10 });
+    // Small chunks: inputs up to 64 KiB then cross chunk boundaries, where the parallel reader stitches lines back together.
+    private readonly FlowCsvReader _reader = new(new FlowReaderOptions { SkipBadFiles = false, MaxRejectDetails = 10, MaxLineBytes = 16 * 1024, ChunkBytes = 32 * 1024 });
 
     public CsvTarget() => Directory.CreateDirectory(_dir);
 
