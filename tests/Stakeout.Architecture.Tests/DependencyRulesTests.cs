@@ -21,7 +21,7 @@ public sealed class DependencyRulesTests
         ["Stakeout.Training"] = ["Stakeout.Core", "Stakeout.Ingest", "Stakeout.Models", "Stakeout.Evaluation"], // ML.NET stays inside; its reports use Evaluation's metrics
         ["Stakeout.Ledger"] = ["Stakeout.Core"], // threat records, Merkle log, signatures, blocks: no detection or training code
         ["Stakeout.Evaluation"] = ["Stakeout.Core", "Stakeout.Ingest", "Stakeout.Models"], // metrics without ML.NET: training and the CLI share it
-        ["stakeout"] = ["Stakeout.Core", "Stakeout.Ingest", "Stakeout.Models", "Stakeout.Training", "Stakeout.FlowMeter", "Stakeout.Evaluation", "Stakeout.Detection"], // the CLI composes everything
+        ["stakeout"] = ["Stakeout.Core", "Stakeout.Ingest", "Stakeout.Models", "Stakeout.Training", "Stakeout.FlowMeter", "Stakeout.Evaluation", "Stakeout.Detection", "Stakeout.Ledger"], // the CLI composes everything
     };
 
     /// <summary>Third-party packages each project may reference: they stay at the edge that needs them.</summary>
