@@ -19,6 +19,7 @@ root.Subcommands.Add(EvaluateCommands.Create());
 foreach (var command in DetectCommands.Create()) { root.Subcommands.Add(command); }
 // The demo runs the documented commands themselves, in this process, so it shows exactly what a user types.
 root.Subcommands.Add(DemoCommands.Create((args, cancel) => root.Parse(args).InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null }, cancel)));
+root.Subcommands.Add(LedgerCommands.Create());
 // Ctrl-C/SIGTERM cancel the command's token; `monitor` then drains in-flight flows and its sinks (up to 10 s), which
 // System.CommandLine's default 2 s grace would cut short.
 return await root.Parse(args).InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = TimeSpan.FromSeconds(30) }).ConfigureAwait(false);
