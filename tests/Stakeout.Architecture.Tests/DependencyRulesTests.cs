@@ -20,6 +20,7 @@ public sealed class DependencyRulesTests
         ["Stakeout.Detection"] = ["Stakeout.Core", "Stakeout.Ingest", "Stakeout.Models", "Stakeout.FlowMeter"],
         ["Stakeout.Training"] = ["Stakeout.Core", "Stakeout.Ingest", "Stakeout.Models", "Stakeout.Evaluation"], // ML.NET stays inside; its reports use Evaluation's metrics
         ["Stakeout.Ledger"] = ["Stakeout.Core"], // threat records, Merkle log, signatures, blocks: no detection or training code
+        ["Stakeout.Ledger.Ipfs"] = ["Stakeout.Core", "Stakeout.Ledger"], // the ledger's IPFS edge: the RPC client, its resilience package and the replication queues
         ["Stakeout.Evaluation"] = ["Stakeout.Core", "Stakeout.Ingest", "Stakeout.Models"], // metrics without ML.NET: training and the CLI share it
         ["stakeout"] = ["Stakeout.Core", "Stakeout.Ingest", "Stakeout.Models", "Stakeout.Training", "Stakeout.FlowMeter", "Stakeout.Evaluation", "Stakeout.Detection"], // the CLI composes everything
     };
@@ -35,6 +36,7 @@ public sealed class DependencyRulesTests
         ["Stakeout.Training"] = ["Microsoft.ML", "Microsoft.ML.LightGbm"],
         ["Stakeout.Evaluation"] = [],
         ["Stakeout.Ledger"] = ["NSec.Cryptography"],
+        ["Stakeout.Ledger.Ipfs"] = ["Polly.Core", "Microsoft.Extensions.Logging.Abstractions"],
         ["Stakeout.Cli"] = ["System.CommandLine", "Spectre.Console", "Microsoft.Extensions.Logging.Abstractions"],
     };
 
@@ -84,6 +86,7 @@ public sealed class DependencyRulesTests
     [InlineData("Stakeout.Training")]
     [InlineData("Stakeout.Evaluation")]
     [InlineData("Stakeout.Ledger")]
+    [InlineData("Stakeout.Ledger.Ipfs")]
     [InlineData("Stakeout.Cli")]
     public void ProjectFile_PackageReferences_StayAtTheirEdge(string project)
     {
