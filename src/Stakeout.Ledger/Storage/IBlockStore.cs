@@ -15,6 +15,22 @@ public interface IBlockStore
 
     /// <summary>The block named <paramref name="cid"/>, or null when this store does not have it.</summary>
     ValueTask<byte[]?> GetAsync(Cid cid, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Stores several blocks; all are durable when the task completes. A store that can make a batch durable at once
+    /// (the local directory fsyncs the files together) overrides this; the default stores them one after the other.
+    /// </summary>
+    async ValueTask<IReadOnlyList<Cid>> PutManyAsync(IReadOnlyList<(ReadOnlyMemory<byte> Block, ulong Codec)> blocks, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(blocks);
+        var cids = new Cid[blocks.Count];
+        for (int i = 0; i < blocks.Count; i++)
+        {
+            cids[i] = await PutAsync(blocks[i].Block, blocks[i].Codec, cancellationToken).ConfigureAwait(false);
+        }
+
+        return cids;
+    }
 }
 
 /// <summary>
