@@ -239,15 +239,29 @@ public sealed class IpfsReplicator : IAsyncDisposable
         return cid;
     }
 
+    internal async ValueTask<IReadOnlyList<Cid>> PutManyAsync(IReadOnlyList<(ReadOnlyMemory<byte> Block, ulong Codec)> blocks, CancellationToken cancellationToken)
+    {
+        // The local store makes the batch durable at once; each node's queue takes the batch in one fsynced append.
+        var cids = await _local.PutManyAsync(blocks, cancellationToken).ConfigureAwait(false);
+        var entries = new ReplicationEntry[cids.Count];
+        for (int i = 0; i < entries.Length; i++)
+        {
+            entries[i] = new ReplicationEntry(ReplicationKind.Block, cids[i]);
+        }
+
+        Enqueue(entries);
+        return cids;
+    }
+
     internal ValueTask<byte[]?> GetLocalAsync(Cid cid, CancellationToken cancellationToken) => _local.GetAsync(cid, cancellationToken);
 
     internal string LocalName => _local.Name;
 
-    internal void Enqueue(ReplicationEntry entry)
+    internal void Enqueue(params ReadOnlySpan<ReplicationEntry> entries)
     {
         foreach (var r in _remotes)
         {
-            r.Queue.Enqueue(entry);
+            r.Queue.Enqueue(entries);
             r.Wake.Release();
         }
     }
@@ -414,6 +428,9 @@ internal sealed class ReplicatingBlockStore(IpfsReplicator replicator) : IBlockS
 
     public ValueTask<Cid> PutAsync(ReadOnlyMemory<byte> block, ulong codec, CancellationToken cancellationToken) =>
         replicator.PutAsync(block, codec, cancellationToken);
+
+    public ValueTask<IReadOnlyList<Cid>> PutManyAsync(IReadOnlyList<(ReadOnlyMemory<byte> Block, ulong Codec)> blocks, CancellationToken cancellationToken) =>
+        replicator.PutManyAsync(blocks, cancellationToken);
 
     public ValueTask<byte[]?> GetAsync(Cid cid, CancellationToken cancellationToken) => replicator.GetLocalAsync(cid, cancellationToken);
 }

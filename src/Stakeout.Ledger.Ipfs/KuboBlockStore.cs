@@ -10,12 +10,20 @@ namespace Stakeout.Ledger.Ipfs;
 public sealed class KuboBlockStore : IBlockStore
 {
     private readonly KuboClient _client;
+    private readonly bool _readerChecks;
 
     /// <summary>The store of the node <paramref name="client"/> talks to.</summary>
-    public KuboBlockStore(KuboClient client)
+    /// <param name="client">The node's client.</param>
+    /// <param name="readerChecksBlocks">
+    /// True when the caller hashes every block it gets (the ledger verifier does, and then names the record a wrong block
+    /// belongs to): <see cref="GetAsync"/> hands the node's bytes over unchecked. False (the default): a wrong block
+    /// throws <see cref="BlockIntegrityException"/>.
+    /// </param>
+    public KuboBlockStore(KuboClient client, bool readerChecksBlocks = false)
     {
         ArgumentNullException.ThrowIfNull(client);
         _client = client;
+        _readerChecks = readerChecksBlocks;
     }
 
     /// <inheritdoc />
@@ -26,6 +34,7 @@ public sealed class KuboBlockStore : IBlockStore
         await _client.BlockPutAsync(block, codec, pin: true, cancellationToken).ConfigureAwait(false);
 
     /// <inheritdoc />
-    public async ValueTask<byte[]?> GetAsync(Cid cid, CancellationToken cancellationToken) =>
-        await _client.BlockGetAsync(cid, cancellationToken).ConfigureAwait(false);
+    public async ValueTask<byte[]?> GetAsync(Cid cid, CancellationToken cancellationToken) => _readerChecks
+        ? await _client.BlockGetUncheckedAsync(cid, cancellationToken).ConfigureAwait(false)
+        : await _client.BlockGetAsync(cid, cancellationToken).ConfigureAwait(false);
 }

@@ -158,13 +158,7 @@ public sealed class KuboClient
     /// <exception cref="BlockIntegrityException">The bytes the node returned do not hash to <paramref name="cid"/>.</exception>
     public async Task<byte[]?> BlockGetAsync(Cid cid, CancellationToken cancellationToken)
     {
-        byte[]? bytes = await CallAsync(
-            "block/get",
-            [("arg", cid.ToString()), ("timeout", GoDuration(_options.FetchTimeout))],
-            null,
-            async (response, ct) => await ReadBoundedAsync(response, ct).ConfigureAwait(false),
-            notFoundAsNull: true,
-            cancellationToken).ConfigureAwait(false);
+        byte[]? bytes = await BlockGetUncheckedAsync(cid, cancellationToken).ConfigureAwait(false);
         if (bytes is not null && !cid.Matches(bytes))
         {
             throw new BlockIntegrityException(Name, "block/get", $"the {bytes.Length} bytes returned for {cid} hash to {Cid.Of(bytes, cid.Codec)}");
@@ -172,6 +166,19 @@ public sealed class KuboClient
 
         return bytes;
     }
+
+    /// <summary>
+    /// The bytes the node returns for <paramref name="cid"/>, NOT checked against it: for a reader that checks every
+    /// block itself and reports which record a wrong one belongs to (the ledger verifier).
+    /// </summary>
+    public async Task<byte[]?> BlockGetUncheckedAsync(Cid cid, CancellationToken cancellationToken) =>
+        await CallAsync(
+            "block/get",
+            [("arg", cid.ToString()), ("timeout", GoDuration(_options.FetchTimeout))],
+            null,
+            async (response, ct) => await ReadBoundedAsync(response, ct).ConfigureAwait(false),
+            notFoundAsNull: true,
+            cancellationToken).ConfigureAwait(false);
 
     /// <summary>Pins <paramref name="cid"/> on the node (<c>pin/add</c>), so its garbage collection keeps it.</summary>
     public async Task PinAddAsync(Cid cid, CancellationToken cancellationToken)

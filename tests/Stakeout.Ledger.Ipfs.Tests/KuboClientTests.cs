@@ -1,4 +1,5 @@
 using System.Text;
+using Stakeout.Integration.Tests;
 using Stakeout.Ledger.Storage;
 
 namespace Stakeout.Ledger.Ipfs.Tests;
