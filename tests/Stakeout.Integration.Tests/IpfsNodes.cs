@@ -11,8 +11,8 @@ namespace Stakeout.Integration.Tests;
 /// Real IPFS nodes for tests: js-ipfs from <c>tools/ipfs</c> (installed by <c>./test.sh</c>), which serves the same
 /// RPC API as Kubo. Each node gets a repository in a temp directory (<c>jsipfs init --profile test</c>), fixed
 /// 127.0.0.1 ports chosen free at start, no bootstrap peers and no discovery, so nothing leaves the machine. Nodes are
-/// stopped by their own process ID (also when a test fails) and their directories deleted. Tests skip with the reason
-/// when node or the tool folder is missing.
+/// stopped by their own process ID (also when a test fails) and their directories deleted. Tests check
+/// <see cref="Unavailable"/> first and skip with its reason when node or the tool folder is missing.
 /// </summary>
 internal sealed class IpfsNodes : IAsyncDisposable
 {
@@ -34,7 +34,11 @@ internal sealed class IpfsNodes : IAsyncDisposable
     /// <summary>Inits and starts <paramref name="count"/> nodes (in parallel); with <paramref name="connect"/>, connects each to the first.</summary>
     public static async Task<IpfsNodes> StartAsync(int count, bool connect, CancellationToken cancellationToken)
     {
-        Skip.If(Unavailable is not null, Unavailable);
+        if (Unavailable is not null)
+        {
+            throw new InvalidOperationException(Unavailable);
+        }
+
         string root = Path.Combine(Path.GetTempPath(), "stakeout-ipfs-" + Guid.NewGuid().ToString("N")[..12]);
         Directory.CreateDirectory(root);
         var nodes = new List<IpfsNode>();
