@@ -170,6 +170,7 @@ internal static class DetectCommands
             source, maxFlows, duration, metricsPort, backpressure, batchSize, batchWait, quiet, noWatch, eveMaxMb, meterMode, emitInterval, flowTimeout, captureFilter,
         };
         policy.AddTo(command);
+        LedgerCommands.MonitorLedger.AddTo(command);
         command.SetAction((parse, cancel) =>
         {
             var start = new DetectionOptions
@@ -225,9 +226,10 @@ internal static class DetectCommands
                 Console = Console.Out,
                 EveMaxBytes = (long)Math.Max(1, settings.EveMaxMb) << 20,
             });
+            sinks = await LedgerCommands.MonitorLedger.AddSinkAsync(parse, sinks, cancel).ConfigureAwait(false);
             pipeline = new DetectionPipeline(new ModelHolder(model), options, sinks, TimeProvider.System, logger);
         }
-        catch (Exception ex) when (ex is ArgumentException or ArtifactException or InvalidDataException or IOException)
+        catch (Exception ex) when (ex is ArgumentException or ArtifactException or InvalidDataException or IOException or Stakeout.Ledger.Log.LedgerStateException)
         {
             return Fail(ex);
         }

@@ -17,6 +17,7 @@ internal static class ModelCommands
         var keys = new Command("keys", "Ed25519 keys that sign model artifacts.");
         var output = new Option<DirectoryInfo>("--out", "-o") { Description = "Directory to write the key pair into (created if absent).", Required = true };
         var name = new Option<string>("--name") { Description = "Base name of the key files.", DefaultValueFactory = _ => "stakeout-signing" };
+        var x25519 = new Option<bool>("--x25519") { Description = "An X25519 key pair instead, for reading sealed ledger records (default name stakeout-recipient)." };
         var create = new Command(
             "new",
             """
@@ -26,11 +27,14 @@ internal static class ModelCommands
             Examples:
               stakeout keys new --out ~/.stakeout
               stakeout keys new --out keys/ --name release-2026
+              stakeout keys new --out keys/ --x25519 --name soc
             """)
         {
-            output, name,
+            output, name, x25519,
         };
-        create.SetAction(parse => NewKeys(parse.GetValue(output)!, parse.GetValue(name)!));
+        create.SetAction(parse => parse.GetValue(x25519)
+            ? LedgerCommands.NewRecipientKeys(parse.GetValue(output)!.FullName, parse.GetResult(name) is { Implicit: false } ? parse.GetValue(name)! : "stakeout-recipient")
+            : NewKeys(parse.GetValue(output)!, parse.GetValue(name)!));
         keys.Subcommands.Add(create);
         return keys;
     }

@@ -22,8 +22,15 @@ public sealed class ModelSigningKey : IDisposable
         new(Key.Create(Algorithm, new KeyCreationParameters { ExportPolicy = KeyExportPolicies.AllowPlaintextExport }));
 
     /// <summary>Loads a private key file written by <see cref="SavePrivateKey"/>.</summary>
+    /// <exception cref="InvalidDataException">Not a key file, or group or others may read or write it (Unix).</exception>
     public static ModelSigningKey LoadPrivateKey(string path)
     {
+        if (!OperatingSystem.IsWindows() && File.Exists(path)
+            && (File.GetUnixFileMode(path) & (UnixFileMode.GroupRead | UnixFileMode.GroupWrite | UnixFileMode.OtherRead | UnixFileMode.OtherWrite)) != 0)
+        {
+            throw new InvalidDataException($"{path}: a private key must be readable by its owner only, but its mode is {Convert.ToString((int)File.GetUnixFileMode(path), 8).PadLeft(4, '0')}; run chmod 600 '{path}'.");
+        }
+
         string text = File.ReadAllText(path).Trim();
         const string prefix = "stakeout-ed25519-private ";
         if (!text.StartsWith(prefix, StringComparison.Ordinal))

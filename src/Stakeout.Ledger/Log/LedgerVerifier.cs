@@ -289,7 +289,7 @@ public static class LedgerVerifier
         }
 
         // 4. Rollback and fork: the head must contain a checkpoint seen before.
-        if (options.Seen is { } seen)
+        if (options.Seen is { Size: > 0 } seen)
         {
             if (seen.Size > headCheckpoint.Size)
             {

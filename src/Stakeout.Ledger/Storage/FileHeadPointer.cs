@@ -54,10 +54,16 @@ public sealed class FileHeadPointer : IHeadPointer
             return null;
         }
 
-        string text = (await File.ReadAllTextAsync(FilePath, cancellationToken).ConfigureAwait(false)).Trim();
-        return Cid.TryParse(text, out var cid, out string? error)
+        // Strict: exactly one CID and a newline, so any change to the file is noticed rather than trimmed away.
+        string text = await File.ReadAllTextAsync(FilePath, cancellationToken).ConfigureAwait(false);
+        if (!text.EndsWith('\n') || text.IndexOf('\n', StringComparison.Ordinal) != text.Length - 1)
+        {
+            throw new InvalidDataException($"{FilePath}: the head is not one CID on one line.");
+        }
+
+        return Cid.TryParse(text[..^1], out var cid, out string? error) && cid.ToString() == text[..^1]
             ? cid
-            : throw new InvalidDataException($"{FilePath}: the head does not name a checkpoint CID ({error}).");
+            : throw new InvalidDataException($"{FilePath}: the head does not name a checkpoint CID in its canonical form ({error ?? "not lower-case base32"}).");
     }
 
     /// <summary>Deletes temporary head files a crash left behind.</summary>
