@@ -15,6 +15,17 @@ if [ ${#need[@]} -gt 0 ]; then
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
 fi
 
+# IPFS test nodes for the ledger's replication tests: js-ipfs (same RPC API as Kubo) from tools/ipfs, installed
+# offline-capable with npm ci when node_modules is missing. Needs Node.js 20+ and npm.
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+  echo "test.sh: installing nodejs npm" >&2
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null
+fi
+if [ ! -f tools/ipfs/node_modules/ipfs/src/cli.js ]; then
+  echo "test.sh: installing the IPFS test node (npm ci in tools/ipfs)" >&2
+  (cd tools/ipfs && npm ci --no-audit --no-fund >/dev/null)
+fi
+
 export OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-PASSIVE}" TZ=UTC LC_ALL=C.UTF-8 DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 results="$root/artifacts/test-results"
 rm -rf "$results"

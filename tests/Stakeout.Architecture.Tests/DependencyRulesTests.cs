@@ -21,8 +21,9 @@ public sealed class DependencyRulesTests
         ["Stakeout.Training"] = ["Stakeout.Core", "Stakeout.Ingest", "Stakeout.Models", "Stakeout.Evaluation"], // ML.NET stays inside; its reports use Evaluation's metrics
         ["Stakeout.Datasets"] = ["Stakeout.Core"], // the only assembly that downloads data: nothing else reaches the network for it
         ["Stakeout.Ledger"] = ["Stakeout.Core"], // threat records, Merkle log, signatures, blocks: no detection or training code
+        ["Stakeout.Ledger.Ipfs"] = ["Stakeout.Core", "Stakeout.Ledger"], // the ledger's IPFS edge: the RPC client, its resilience package and the replication queues
         ["Stakeout.Evaluation"] = ["Stakeout.Core", "Stakeout.Ingest", "Stakeout.Models"], // metrics without ML.NET: training and the CLI share it
-        ["stakeout"] = ["Stakeout.Core", "Stakeout.Ingest", "Stakeout.Models", "Stakeout.Training", "Stakeout.FlowMeter", "Stakeout.Evaluation", "Stakeout.Detection", "Stakeout.Datasets", "Stakeout.Ledger"], // the CLI composes everything
+        ["stakeout"] = ["Stakeout.Core", "Stakeout.Ingest", "Stakeout.Models", "Stakeout.Training", "Stakeout.FlowMeter", "Stakeout.Evaluation", "Stakeout.Detection", "Stakeout.Datasets", "Stakeout.Ledger", "Stakeout.Ledger.Ipfs"], // the CLI composes everything
     };
 
     /// <summary>Third-party packages each project may reference: they stay at the edge that needs them.</summary>
@@ -37,6 +38,7 @@ public sealed class DependencyRulesTests
         ["Stakeout.Evaluation"] = [],
         ["Stakeout.Ledger"] = ["NSec.Cryptography"],
         ["Stakeout.Datasets"] = [],
+        ["Stakeout.Ledger.Ipfs"] = ["Polly.Core", "Microsoft.Extensions.Logging.Abstractions"],
         ["Stakeout.Cli"] = ["System.CommandLine", "Spectre.Console", "Microsoft.Extensions.Logging.Abstractions"],
     };
 
@@ -87,6 +89,7 @@ public sealed class DependencyRulesTests
     [InlineData("Stakeout.Evaluation")]
     [InlineData("Stakeout.Ledger")]
     [InlineData("Stakeout.Datasets")]
+    [InlineData("Stakeout.Ledger.Ipfs")]
     [InlineData("Stakeout.Cli")]
     public void ProjectFile_PackageReferences_StayAtTheirEdge(string project)
     {
