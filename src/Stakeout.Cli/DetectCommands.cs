@@ -72,7 +72,7 @@ internal static class DetectCommands
             ExplainTop = parse.GetValue(ExplainTop),
             AnomalyAlerts = !parse.GetValue(NoAnomalyAlerts),
             AnomalyThreshold = parse.GetValue(AnomalyThreshold),
-            Drift = parse.GetValue(NoDrift) ? null : new Stakeout.Models.Drift.DriftOptions { WindowFlows = parse.GetValue(DriftWindow), MinFlows = Math.Min(50, parse.GetValue(DriftWindow)) },
+            Drift = parse.GetValue(NoDrift) ? null : new Stakeout.Models.Drift.DriftOptions { WindowFlows = parse.GetValue(DriftWindow), MinFlows = Math.Min(new Stakeout.Models.Drift.DriftOptions().MinFlows, parse.GetValue(DriftWindow)) },
         };
 
         public ArtifactLoadOptions LoadOptions(ParseResult parse) => new() { RequireSigned = parse.GetValue(RequireSigned) };
@@ -383,10 +383,10 @@ internal static class DetectCommands
 
         if (s.Drift is { } d)
         {
-            o.WriteLine(string.Create(CultureInfo.InvariantCulture, $"drift      {d.DriftedWindows:N0} of {d.Windows:N0} window(s) of {d.WindowFlows:N0} flows drifted from the training data (highest PSI {d.MaxPsi:F3}{(d.MaxAnomalyShare is { } a ? $", high-anomaly share up to {a:P1}, training {d.TrainingAnomalyShare:P1}" : "")})"));
+            o.WriteLine(string.Create(CultureInfo.InvariantCulture, $"drift      {d.DriftedWindows:N0} of {d.Windows:N0} window(s) of {d.WindowFlows:N0} flows drifted from the training data (highest divergence {d.MaxDivergence:F3}, PSI {d.MaxPsi:F3}{(d.MaxAnomalyShare is { } a ? $", high-anomaly share up to {a:P1}, training {d.TrainingAnomalyShare:P1}" : "")})"));
             if (d.DriftedFeatures.Count > 0)
             {
-                o.WriteLine("  drifted: " + string.Join(", ", d.DriftedFeatures.Take(8).Select(f => string.Create(CultureInfo.InvariantCulture, $"{f.Feature} (PSI {f.MaxPsi:F2})"))));
+                o.WriteLine("  drifted: " + string.Join(", ", d.DriftedFeatures.Take(8).Select(f => string.Create(CultureInfo.InvariantCulture, $"{f.Feature} (divergence {f.MaxDivergence:F2}, PSI {f.MaxPsi:F2})"))));
             }
         }
 

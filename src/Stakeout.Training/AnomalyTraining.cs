@@ -177,22 +177,30 @@ public static class AnomalyTraining
 
     /// <summary>
     /// The training profile of <paramref name="rows"/> (with <paramref name="labels"/> indexing <paramref name="classes"/>):
-    /// decile edges of all rows per feature, and each class's share per bin.
+    /// decile edges of all rows per feature, and each class's share per bin. Each row counts <paramref name="copies"/>
+    /// times (the exact duplicates it stands for; null: once), as live traffic repeats flows.
     /// </summary>
-    public static TrainingProfile Profile(float[] rows, int[] labels, IReadOnlyList<string> classes, IReadOnlyList<int> features, double anomalyShare)
+    public static TrainingProfile Profile(float[] rows, int[] labels, IReadOnlyList<string> classes, IReadOnlyList<int> features, double anomalyShare, int[]? copies = null)
     {
         ArgumentNullException.ThrowIfNull(rows);
         ArgumentNullException.ThrowIfNull(labels);
         ArgumentNullException.ThrowIfNull(classes);
         ArgumentNullException.ThrowIfNull(features);
         int n = labels.Length;
+        if (copies is not null && copies.Length != n)
+        {
+            throw new ArgumentException($"{copies.Length} copy counts for {n} rows.", nameof(copies));
+        }
+
         var edges = new List<IReadOnlyList<double>>(features.Count);
         var values = new double[n];
         var classRows = new long[classes.Count];
-        foreach (int label in labels)
+        for (int i = 0; i < n; i++)
         {
-            classRows[label]++;
+            classRows[labels[i]] += copies?[i] ?? 1;
         }
+
+        long total = classRows.Sum();
 
         var shares = Enumerable.Range(0, classes.Count).Select(_ => new List<IReadOnlyList<double>>()).ToArray();
         for (int j = 0; j < features.Count; j++)
@@ -203,20 +211,28 @@ public static class AnomalyTraining
                 values[i] = float.IsFinite(v) ? v : float.IsNaN(v) ? 0 : float.IsPositiveInfinity(v) ? float.MaxValue : -float.MaxValue;
             }
 
-            var sorted = (double[])values.Clone();
-            Array.Sort(sorted);
+            var order = Enumerable.Range(0, n).ToArray();
+            Array.Sort(values.ToArray(), order);
             var e = new List<double>();
-            for (int q = 1; q <= 9; q++)
+            long cumulative = 0;
+            int q = 1;
+            foreach (int i in order)
             {
-                // Edges are data values (floats), so a live float equal to one bins exactly as here.
-                double v = sorted[Math.Min(n - 1, (int)Math.Floor(q * n / 10.0))];
-                if (e.Count == 0 || v > e[^1])
+                // Weighted deciles; edges are data values (floats), so a live float equal to one bins exactly as here.
+                cumulative += copies?[i] ?? 1;
+                while (q <= 9 && cumulative > q * total / 10.0)
                 {
-                    e.Add(v);
+                    if (e.Count == 0 || values[i] > e[^1])
+                    {
+                        e.Add(values[i]);
+                    }
+
+                    q++;
                 }
             }
 
-            if (e[^1] >= sorted[^1] && e.Count > 1)
+            double maxValue = values[order[^1]];
+            if (e[^1] >= maxValue && e.Count > 1)
             {
                 // The top edge at the maximum would leave the last bin empty in training; drop it.
                 e.RemoveAt(e.Count - 1);
@@ -226,7 +242,7 @@ public static class AnomalyTraining
             var counts = new long[classes.Count, e.Count + 1];
             for (int i = 0; i < n; i++)
             {
-                counts[labels[i], TrainingProfile.BinOf(e, (float)values[i])]++;
+                counts[labels[i], TrainingProfile.BinOf(e, (float)values[i])] += copies?[i] ?? 1;
             }
 
             for (int k = 0; k < classes.Count; k++)
@@ -284,7 +300,7 @@ internal static class BeyondTrainer
             log.Info(string.Create(c, $"anomaly model: HBOS on {features.Length} features, {settings.Bins} bins, fitted on {benignRows.Count:N0} benign training rows; threshold {anomaly.Threshold:F3} ({anomalyShare:P2} of benign rows reach it out of fold, target {settings.TargetFpr:P2})"));
         }
 
-        var profile = AnomalyTraining.Profile(Gather(table, train), [.. train.Select(table.Label)], table.Classes, features, anomalyShare);
+        var profile = AnomalyTraining.Profile(Gather(table, train), [.. train.Select(table.Label)], table.Classes, features, anomalyShare, [.. train.Select(table.Copies)]);
         log.Info(string.Create(c, $"training profile: {features.Length} features, {profile.Edges.Sum(e => e.Count + 1)} bins, {table.Classes.Count} classes, from {train.Count:N0} training rows"));
         if (anomaly is not null && split.Test.Count > 0 && benign >= 0)
         {

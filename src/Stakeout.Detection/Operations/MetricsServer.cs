@@ -67,6 +67,13 @@ public static class PrometheusText
             sb.Append("stakeout_drift_feature_psi{feature=\"").Append(Escape(f.Feature)).Append("\"} ").Append(f.Psi.ToString("0.######", CultureInfo.InvariantCulture)).Append('\n');
         }
 
+        sb.Append("# HELP stakeout_drift_feature_divergence Out-of-profile divergence KL(window || training) of each feature in the last window.\n");
+        sb.Append("# TYPE stakeout_drift_feature_divergence gauge\n");
+        foreach (var f in last.Features)
+        {
+            sb.Append("stakeout_drift_feature_divergence{feature=\"").Append(Escape(f.Feature)).Append("\"} ").Append(f.Divergence.ToString("0.######", CultureInfo.InvariantCulture)).Append('\n');
+        }
+
         if (last.AnomalyShare is { } share)
         {
             sb.Append("# HELP stakeout_drift_anomaly_share Share of the last window's benign-called flows with a high anomaly score.\n");

@@ -7,10 +7,12 @@ namespace Stakeout.Detection;
 /// <summary>One feature's worst drift in a run.</summary>
 /// <param name="Feature">Canonical feature name.</param>
 /// <param name="MaxPsi">Highest PSI it reached in any window.</param>
+/// <param name="MaxDivergence">Highest out-of-profile divergence KL(window ‖ training) in any window.</param>
 /// <param name="DriftedWindows">Windows in which it counted as drifted.</param>
 public sealed record FeatureDriftSummary(
     [property: JsonPropertyName("feature")] string Feature,
     [property: JsonPropertyName("max_psi")] double MaxPsi,
+    [property: JsonPropertyName("max_divergence")] double MaxDivergence,
     [property: JsonPropertyName("drifted_windows")] long DriftedWindows);
 
 /// <summary>The drift checks of a run, as <c>summary.json</c> shows them.</summary>
@@ -27,6 +29,9 @@ public sealed record DriftSummary
 
     /// <summary>Highest PSI of any feature in any window.</summary>
     [JsonPropertyName("max_psi")] public double MaxPsi { get; init; }
+
+    /// <summary>Highest out-of-profile divergence of any feature in any window.</summary>
+    [JsonPropertyName("max_divergence")] public double MaxDivergence { get; init; }
 
     /// <summary>Highest share of benign-called flows with a high anomaly score in any window (null when never measured).</summary>
     [JsonPropertyName("max_anomaly_share")] public double? MaxAnomalyShare { get; init; }
@@ -51,12 +56,13 @@ public sealed class DriftMonitor
     private readonly DriftOptions? _options;
     private readonly ILogger _logger;
     private readonly Lock _gate = new();
-    private readonly Dictionary<string, (double MaxPsi, long Drifted)> _features = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, (double MaxPsi, double MaxDivergence, long Drifted)> _features = new(StringComparer.Ordinal);
     private DriftWindow? _window;
     private ModelHandle? _model;
     private long _windows;
     private long _drifted;
     private double _maxPsi;
+    private double _maxDivergence;
     private double? _maxAnomalyShare;
     private double _trainingAnomalyShare;
     private string? _lastWarning;
@@ -135,10 +141,11 @@ public sealed class DriftMonitor
                 WindowFlows = _options?.WindowFlows ?? 0,
                 Windows = _windows,
                 DriftedWindows = _drifted,
-                MaxPsi = _maxPsi,
+                MaxPsi = Math.Round(_maxPsi, 4),
+                MaxDivergence = Math.Round(_maxDivergence, 4),
                 MaxAnomalyShare = _maxAnomalyShare,
                 TrainingAnomalyShare = _trainingAnomalyShare,
-                DriftedFeatures = [.. _features.Where(kv => kv.Value.Drifted > 0).OrderByDescending(kv => kv.Value.Drifted).ThenByDescending(kv => kv.Value.MaxPsi).Select(kv => new FeatureDriftSummary(kv.Key, Math.Round(kv.Value.MaxPsi, 4), kv.Value.Drifted))],
+                DriftedFeatures = [.. _features.Where(kv => kv.Value.Drifted > 0).OrderByDescending(kv => kv.Value.Drifted).ThenByDescending(kv => kv.Value.MaxDivergence).Select(kv => new FeatureDriftSummary(kv.Key, Math.Round(kv.Value.MaxPsi, 4), Math.Round(kv.Value.MaxDivergence, 4), kv.Value.Drifted))],
                 LastWarning = _lastWarning,
             };
         }
@@ -157,6 +164,7 @@ public sealed class DriftMonitor
             _last = report;
             _windows++;
             _maxPsi = Math.Max(_maxPsi, report.MaxPsi);
+            _maxDivergence = Math.Max(_maxDivergence, report.MaxDivergence);
             if (report.AnomalyShare is { } share)
             {
                 _maxAnomalyShare = Math.Max(_maxAnomalyShare ?? 0, share);
@@ -164,8 +172,8 @@ public sealed class DriftMonitor
 
             foreach (var f in report.Features)
             {
-                var (max, drifted) = _features.GetValueOrDefault(f.Feature);
-                _features[f.Feature] = (Math.Max(max, f.Psi), drifted + (f.Drifted ? 1 : 0));
+                var (max, maxDivergence, drifted) = _features.GetValueOrDefault(f.Feature);
+                _features[f.Feature] = (Math.Max(max, f.Psi), Math.Max(maxDivergence, f.Divergence), drifted + (f.Drifted ? 1 : 0));
             }
 
             if (warning is not null)

@@ -10,10 +10,14 @@ public sealed record DriftOptions
     public int WindowFlows { get; init; } = 1000;
 
     /// <summary>A last, partial window is judged only with at least this many flows.</summary>
-    public int MinFlows { get; init; } = 50;
+    public int MinFlows { get; init; } = 10;
 
-    /// <summary>PSI at or above which a feature has drifted (0.25 is the usual "significant shift"); raised for small windows (see <see cref="DriftWindow"/>).</summary>
-    public double PsiThreshold { get; init; } = 0.25;
+    /// <summary>
+    /// Out-of-profile divergence KL(window ‖ training) at or above which a feature has drifted; raised for small windows
+    /// (see <see cref="DriftWindow"/>). 1.0 means the window puts its mass where training had, on the log scale, e (2.7)
+    /// times less: a window inside part of the training distribution (a burst of one kind of flow) stays below it.
+    /// </summary>
+    public double DivergenceThreshold { get; init; } = 1.0;
 
     /// <summary>Share of benign-called flows with a high anomaly score at or above which the window is out of distribution.</summary>
     public double AnomalyShareThreshold { get; init; } = 0.10;
@@ -34,9 +38,9 @@ public sealed record DriftOptions
             throw new ArgumentOutOfRangeException(nameof(MinFlows), MinFlows, "the minimum drift window must be 10 flows or more and at most --drift-window.");
         }
 
-        if (!(PsiThreshold > 0) || !double.IsFinite(PsiThreshold))
+        if (!(DivergenceThreshold > 0) || !double.IsFinite(DivergenceThreshold))
         {
-            throw new ArgumentOutOfRangeException(nameof(PsiThreshold), PsiThreshold, "--drift-psi must be a positive number.");
+            throw new ArgumentOutOfRangeException(nameof(DivergenceThreshold), DivergenceThreshold, "the drift divergence threshold must be a positive number.");
         }
 
         if (!(AnomalyShareThreshold is > 0 and <= 1))
@@ -50,12 +54,13 @@ public sealed record DriftOptions
 
 /// <summary>One feature's comparison in a window.</summary>
 /// <param name="Feature">Canonical feature name.</param>
-/// <param name="Psi">Population stability index of the window against the training mixture.</param>
-/// <param name="Critical">The PSI this window needed to count as drifted (the option, or more for a small window).</param>
-public sealed record FeatureDrift(string Feature, double Psi, double Critical)
+/// <param name="Psi">Population stability index of the window against the training mixture: KL(o‖e) + KL(e‖o).</param>
+/// <param name="Divergence">Its out-of-profile part KL(o‖e): mass the window puts where training had little.</param>
+/// <param name="Critical">The divergence this window needed to count as drifted (the option, or more for a small window).</param>
+public sealed record FeatureDrift(string Feature, double Psi, double Divergence, double Critical)
 {
-    /// <summary>True when <see cref="Psi"/> reached <see cref="Critical"/>.</summary>
-    public bool Drifted => Psi >= Critical;
+    /// <summary>True when <see cref="Divergence"/> reached <see cref="Critical"/>.</summary>
+    public bool Drifted => Divergence >= Critical;
 }
 
 /// <summary>The verdict on one window of flows.</summary>
@@ -67,14 +72,17 @@ public sealed record DriftReport
     /// <summary>Flows in it.</summary>
     public required int Flows { get; init; }
 
-    /// <summary>Every profiled feature, highest PSI first.</summary>
+    /// <summary>Every profiled feature, highest divergence first.</summary>
     public required IReadOnlyList<FeatureDrift> Features { get; init; }
 
-    /// <summary>The features that drifted, highest PSI first.</summary>
+    /// <summary>The features that drifted, highest divergence first.</summary>
     public IReadOnlyList<FeatureDrift> Drifted => [.. Features.Where(f => f.Drifted)];
 
     /// <summary>Highest PSI of any feature.</summary>
-    public double MaxPsi => Features.Count == 0 ? 0 : Features[0].Psi;
+    public double MaxPsi => Features.Count == 0 ? 0 : Features.Max(f => f.Psi);
+
+    /// <summary>Highest out-of-profile divergence of any feature.</summary>
+    public double MaxDivergence => Features.Count == 0 ? 0 : Features[0].Divergence;
 
     /// <summary>Flows the classifier called benign.</summary>
     public required int BenignFlows { get; init; }
@@ -99,7 +107,7 @@ public sealed record DriftReport
         var parts = new List<string>();
         if (drifted.Count > 0)
         {
-            parts.Add(string.Create(c, $"{drifted.Count} feature(s) differ from the training data: {string.Join(", ", drifted.Take(top).Select(f => string.Create(c, $"{f.Feature} (PSI {f.Psi:F2})")))}{(drifted.Count > top ? ", ..." : "")}"));
+            parts.Add(string.Create(c, $"{drifted.Count} feature(s) differ from the training data: {string.Join(", ", drifted.Take(top).Select(f => string.Create(c, $"{f.Feature} (PSI {f.Psi:F2}, divergence {f.Divergence:F2})")))}{(drifted.Count > top ? ", ..." : "")}"));
         }
 
         if (AnomalyShare is { } share && AnomalyDrift)
@@ -108,7 +116,7 @@ public sealed record DriftReport
         }
 
         return parts.Count == 0
-            ? string.Create(c, $"window {Window} ({Flows:N0} flows): like the training data (highest PSI {MaxPsi:F3})")
+            ? string.Create(c, $"window {Window} ({Flows:N0} flows): like the training data (highest divergence {MaxDivergence:F3}, PSI {MaxPsi:F3})")
             : string.Create(c, $"window {Window} ({Flows:N0} flows): {string.Join("; ", parts)}");
     }
 }
@@ -117,8 +125,10 @@ public sealed record DriftReport
 /// Accumulates one window of scored flows against a <see cref="TrainingProfile"/> and judges it: per feature, the
 /// population stability index PSI = Σ (o − e)·ln(o / e) between the window's bin shares o and the shares e of the
 /// training classes mixed in the proportions of the window's own class probabilities (each share floored at 1e-4).
-/// Under no drift, n·PSI is roughly χ² with bins − 1 degrees of freedom, so a window of n flows needs
-/// max(threshold, χ²₀.₉₉₉(bins − 1) / n) for a feature to count as drifted: a small window does not warn on noise.
+/// PSI is KL(o‖e) + KL(e‖o); the second term grows when the window lacks some of training's modes, which any burst of
+/// consecutive flows does (a window of one bot's C2 traffic), so the verdict uses the first, out-of-profile part: the
+/// G-test statistic 2n·KL(o‖e) is roughly χ² with bins − 1 degrees of freedom without drift, so a window of n flows
+/// needs max(threshold, χ²₀.₉₉₉(bins − 1) / 2n) for a feature to count as drifted: a small window does not warn on noise.
 /// Not thread-safe: one per pipeline stage. Adding a flow allocates nothing.
 /// </summary>
 public sealed class DriftWindow
@@ -222,7 +232,7 @@ public sealed class DriftWindow
         for (int j = 0; j < _edges.Length; j++)
         {
             int bins = _edges[j].Length + 1;
-            double psi = 0;
+            double psi = 0, divergence = 0;
             for (int b = 0; b < bins; b++)
             {
                 double expected = 0;
@@ -234,16 +244,21 @@ public sealed class DriftWindow
                     }
                 }
 
-                double o = Math.Max((double)_counts[_offsets[j] + b] / _flows, Floor);
+                double observed = (double)_counts[_offsets[j] + b] / _flows;
+                double o = Math.Max(observed, Floor);
                 double e = Math.Max(expected, Floor);
                 psi += (o - e) * Math.Log(o / e);
+                if (observed > 0)
+                {
+                    divergence += observed * Math.Log(observed / e);
+                }
             }
 
-            double critical = Math.Max(_options.PsiThreshold, ChiSquare999(bins - 1) / _flows);
-            features.Add(new FeatureDrift(FeatureSchema.Features[_profile.Features[j]].Name, psi, critical));
+            double critical = Math.Max(_options.DivergenceThreshold, ChiSquare999(bins - 1) / (2.0 * _flows));
+            features.Add(new FeatureDrift(FeatureSchema.Features[_profile.Features[j]].Name, psi, Math.Max(divergence, 0), critical));
         }
 
-        features.Sort((a, b) => b.Psi.CompareTo(a.Psi));
+        features.Sort((a, b) => b.Divergence.CompareTo(a.Divergence));
         double? share = double.IsNaN(_anomalyThreshold) || _benign < _options.MinBenignFlows ? null : (double)_highAnomaly / _benign;
         var report = new DriftReport
         {
