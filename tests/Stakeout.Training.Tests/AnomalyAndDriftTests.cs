@@ -1,7 +1,6 @@
 using Stakeout.Core;
 using Stakeout.Models.Anomaly;
 using Stakeout.Models.Drift;
-using Stakeout.Training;
 
 namespace Stakeout.Training.Tests;
 
