@@ -188,7 +188,7 @@ public class ScorerVsMlNetBenchmarks
         return new FlowVector { Features = features };
     }
 
-    private static string RepoRoot()
+    internal static string RepoRoot()
     {
         var dir = new DirectoryInfo(AppContext.BaseDirectory);
         while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Stakeout.slnx")))
@@ -211,7 +211,7 @@ public class ScorerVsMlNetBenchmarks
         public float[] Score { get; set; } = [];
     }
 
-    private sealed class SilentLog : ITrainingLog
+    internal sealed class SilentLog : ITrainingLog
     {
         public void Info(string message)
         {

@@ -48,7 +48,19 @@ internal static class DetectCommands
             command.Options.Add(AggregateWindow);
             command.Options.Add(ExplainTop);
             command.Options.Add(RequireSigned);
+            command.Options.Add(NoAnomalyAlerts);
+            command.Options.Add(AnomalyThreshold);
+            command.Options.Add(DriftWindow);
+            command.Options.Add(NoDrift);
         }
+
+        public Option<bool> NoAnomalyAlerts { get; } = new("--no-anomaly-alerts") { Description = "Alert on the classifier alone: no `anomaly` alerts for flows it calls benign (the anomaly score is still reported)." };
+
+        public Option<double?> AnomalyThreshold { get; } = new("--anomaly-threshold") { Description = "Anomaly score at which a flow the classifier calls benign alerts (default: the model's)." };
+
+        public Option<int> DriftWindow { get; } = new("--drift-window") { Description = "Flows per window compared with the model's training profile (PSI per feature, share of high anomaly scores).", DefaultValueFactory = _ => new Stakeout.Models.Drift.DriftOptions().WindowFlows };
+
+        public Option<bool> NoDrift { get; } = new("--no-drift") { Description = "Do not compare the traffic with the training profile." };
 
         public DetectionOptions Build(ParseResult parse, DetectionOptions start) => start with
         {
@@ -58,6 +70,9 @@ internal static class DetectCommands
             AllowDestinations = [.. (parse.GetValue(AllowDst) ?? []).Select(ParseNetwork)],
             AggregationWindow = TimeSpan.FromSeconds(parse.GetValue(AggregateWindow)),
             ExplainTop = parse.GetValue(ExplainTop),
+            AnomalyAlerts = !parse.GetValue(NoAnomalyAlerts),
+            AnomalyThreshold = parse.GetValue(AnomalyThreshold),
+            Drift = parse.GetValue(NoDrift) ? null : new Stakeout.Models.Drift.DriftOptions { WindowFlows = parse.GetValue(DriftWindow), MinFlows = Math.Min(new Stakeout.Models.Drift.DriftOptions().MinFlows, parse.GetValue(DriftWindow)) },
         };
 
         public ArtifactLoadOptions LoadOptions(ParseResult parse) => new() { RequireSigned = parse.GetValue(RequireSigned) };
@@ -365,6 +380,15 @@ internal static class DetectCommands
                 {
                     o.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {c.Name}: {c.Flows:N0}"));
                 }
+            }
+        }
+
+        if (s.Drift is { } d)
+        {
+            o.WriteLine(string.Create(CultureInfo.InvariantCulture, $"drift      {d.DriftedWindows:N0} of {d.Windows:N0} window(s) of {d.WindowFlows:N0} flows drifted from the training data (highest divergence {d.MaxDivergence:F3}, PSI {d.MaxPsi:F3}{(d.MaxAnomalyShare is { } a ? $", high-anomaly share up to {a:P1}, training {d.TrainingAnomalyShare:P1}" : "")})"));
+            if (d.DriftedFeatures.Count > 0)
+            {
+                o.WriteLine("  drifted: " + string.Join(", ", d.DriftedFeatures.Take(8).Select(f => string.Create(CultureInfo.InvariantCulture, $"{f.Feature} (divergence {f.MaxDivergence:F2}, PSI {f.MaxPsi:F2})"))));
             }
         }
 

@@ -24,30 +24,38 @@ internal static class TrainCommands
         var maxFpr = new Option<double>("--max-fpr") { Description = "Largest share of this benign traffic allowed to alert.", DefaultValueFactory = _ => 0.001 };
         var modelOut = new Option<string?>("--model-out") { Description = "Where to write the calibrated model (default: replace --model)." };
         var signKey = new Option<string?>("--sign-key") { Description = "Sign the calibrated artifact with this Ed25519 private key." };
+        var anomalyMaxFpr = new Option<double?>("--anomaly-max-fpr") { Description = "Largest share of this benign traffic allowed to reach the anomaly threshold (default: --max-fpr); models without an anomaly model ignore it." };
         var calibrate = new Command(
             "calibrate",
             """
             Set a model's alert threshold from a site's own benign traffic: the threshold becomes the attack score that at
             most --max-fpr of these flows reach. The manifest records how (threshold_source) and the parent (lineage).
+            A model with an anomaly model (format 2) learns its anomaly threshold from the same flows (--anomaly-max-fpr).
 
             Examples:
               stakeout calibrate --model logs/model.stakeout site-benign/ --max-fpr 0.001
               stakeout calibrate --model model.stakeout monday.csv --max-fpr 0.0005 --model-out model-site.stakeout
             """)
         {
-            model, data, maxFpr, modelOut, signKey,
+            model, data, maxFpr, modelOut, signKey, anomalyMaxFpr,
         };
         calibrate.SetAction(parse =>
         {
             try
             {
                 string path = TrainOptionSet.PortablePath(parse.GetValue(model)!);
-                var result = Calibration.Run(ModelArtifact.Load(path), [.. parse.GetValue(data)!.Select(TrainOptionSet.PortablePath)], parse.GetValue(maxFpr), TimeProvider.System);
+                var result = Calibration.Run(ModelArtifact.Load(path), [.. parse.GetValue(data)!.Select(TrainOptionSet.PortablePath)], parse.GetValue(maxFpr), TimeProvider.System, anomalyMaxFpr: parse.GetValue(anomalyMaxFpr));
                 string output = parse.GetValue(modelOut) is { } o ? TrainOptionSet.PortablePath(o) : path;
                 using var signer = parse.GetValue(signKey) is { } k ? ModelSigningKey.LoadPrivateKey(TrainOptionSet.PortablePath(k)) : null;
                 var saved = result.Artifact.Save(output, signer);
                 Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"threshold {result.PreviousThreshold} -> {result.Threshold:R} ({result.BenignRows:N0} benign flows, {result.FalsePositiveRate:P3} alert); wrote {output} (sha256 {saved.Sha256})"));
+                if (result.AnomalyThreshold is { } at)
+                {
+                    Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                        $"anomaly threshold -> {at:F4} ({result.AnomalyFalsePositiveRate:P3} of the benign flows reach it); either kind of alert: {result.CombinedFalsePositiveRate:P3}"));
+                }
+
                 return 0;
             }
             catch (Exception ex) when (ex is FlowDataException or TrainingDataException or ArgumentException or ArtifactException or IOException or InvalidDataException)
@@ -269,8 +277,17 @@ internal sealed class TrainOptionSet
 
     public Option<string> Imbalance { get; } = new("--imbalance") { Description = "benign-half (default: BENIGN carries half of the weight, the attack classes share the other half equally), balanced-weights (N / (K × n_class)), class-weights (square root of balanced), balanced-sampling or none.", DefaultValueFactory = _ => "benign-half" };
 
+    public Option<bool> NoAnomaly { get; } = new("--no-anomaly") { Description = "Fit no anomaly model and no training profile (writes a model without anomaly score or drift checks)." };
+
+    public Option<double> AnomalyFpr { get; } = new("--anomaly-fpr") { Description = "Share of held-out benign training flows allowed to reach the anomaly threshold.", DefaultValueFactory = _ => new AnomalySettings().TargetFpr };
+
+    public Option<int> AnomalyBins { get; } = new("--anomaly-bins") { Description = "Histogram bins per feature of the anomaly model.", DefaultValueFactory = _ => new AnomalySettings().Bins };
+
     public void AddTo(Command command)
     {
+        command.Options.Add(NoAnomaly);
+        command.Options.Add(AnomalyFpr);
+        command.Options.Add(AnomalyBins);
         command.Arguments.Add(Paths);
         command.Options.Add(ValidationDir);
         command.Options.Add(OutputDir);
@@ -341,6 +358,7 @@ return new TrainOptions
             TimeBudget = parse.GetValue(TimeBudget) is { } s ? TimeSpan.FromSeconds(s) : null,
             Threshold = parse.GetValue(Threshold),
             SaveSplitDirectory = parse.GetValue(SaveSplit) is { } sp ? PortablePath(sp) : null,
+            Anomaly = new AnomalySettings { Enabled = !parse.GetValue(NoAnomaly), TargetFpr = parse.GetValue(AnomalyFpr), Bins = parse.GetValue(AnomalyBins) },
         };
     }
 

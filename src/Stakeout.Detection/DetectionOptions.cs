@@ -78,6 +78,15 @@ public sealed record DetectionOptions
     /// <summary>How text streams are parsed (non-finite policy and the like); the same options as the batch reader.</summary>
     public FlowReaderOptions Reader { get; init; } = new();
 
+    /// <summary>Raise `anomaly` alerts for flows the classifier calls benign but the anomaly model finds far outside benign traffic (models with an anomaly model only).</summary>
+    public bool AnomalyAlerts { get; init; } = true;
+
+    /// <summary>Overrides the artifact's anomaly threshold.</summary>
+    public double? AnomalyThreshold { get; init; }
+
+    /// <summary>Compare windows of flows with the artifact's training profile and warn on drift (models with a profile only); null turns it off.</summary>
+    public Stakeout.Models.Drift.DriftOptions? Drift { get; init; } = new();
+
     /// <summary>Throws <see cref="ArgumentException"/> naming the first invalid option.</summary>
     public DetectionOptions Validate()
     {
@@ -101,6 +110,8 @@ public sealed record DetectionOptions
         Check(DrainTimeout >= TimeSpan.Zero, nameof(DrainTimeout), $"must not be negative; it was {DrainTimeout}");
         ArgumentNullException.ThrowIfNull(Reader);
         Reader.Validate();
+        Check(AnomalyThreshold is null || double.IsFinite(AnomalyThreshold.Value), nameof(AnomalyThreshold), $"must be a finite number; it was {AnomalyThreshold}");
+        Drift?.Validate();
         return this;
     }
 

@@ -43,4 +43,7 @@ internal static partial class Log
 
     [LoggerMessage(13, LogLevel.Information, "{Source}: {Packets} packets, {Flows} flows metered, {HandedOver} handed to detection; weird: {Weird}")]
     public static partial void PacketSourceDone(ILogger logger, string source, long packets, long flows, long handedOver, string weird);
+
+    [LoggerMessage(14, LogLevel.Warning, "Drift: {Description}; the model's figures may not hold for this traffic")]
+    public static partial void DriftWarning(ILogger logger, string description);
 }

@@ -15,7 +15,8 @@ public sealed record ArtifactSection(string Name, byte[] Content);
 public sealed record ArtifactSignature(string Algorithm, byte[] PublicKey, string KeyId);
 
 /// <summary>
-/// The artifact container, format version 1 (docs/model-format.md). Text framing, so `head` shows the manifest:
+/// The artifact container, format versions 1 and 2 (docs/model-format.md; 2 adds the optional anomaly and profile
+/// sections). Text framing, so `head` shows the manifest:
 /// <code>
 /// STAKEOUT-ARTIFACT 1
 /// section NAME LENGTH SHA256HEX
@@ -30,10 +31,10 @@ public sealed record ArtifactSignature(string Algorithm, byte[] PublicKey, strin
 public static class ArtifactContainer
 {
     /// <summary>The container format this Stakeout writes.</summary>
-    public const int CurrentVersion = 1;
+    public const int CurrentVersion = 2;
 
     private const string Magic = "STAKEOUT-ARTIFACT ";
-    private static readonly int[] ReadableVersions = [1];
+    private static readonly int[] ReadableVersions = [1, 2];
 
     /// <summary>Writes sections, the digest and, with <paramref name="signer"/>, a signature.</summary>
     public static byte[] Write(IReadOnlyList<ArtifactSection> sections, ModelSigningKey? signer = null)

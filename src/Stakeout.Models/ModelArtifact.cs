@@ -1,5 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Stakeout.Models.Anomaly;
+using Stakeout.Models.Drift;
 
 namespace Stakeout.Models;
 
@@ -26,6 +28,12 @@ public sealed class ModelArtifact
     /// <summary>Section holding the model parameters.</summary>
     public const string PayloadSection = "model";
 
+    /// <summary>Section holding the anomaly model (format version 2, optional): <see cref="HistogramAnomalyModel"/> as JSON.</summary>
+    public const string AnomalySection = "anomaly";
+
+    /// <summary>Section holding the training-data profile for drift checks (format version 2, optional): <see cref="TrainingProfile"/> as JSON.</summary>
+    public const string ProfileSection = "profile";
+
     internal static readonly JsonSerializerOptions JsonOptions = new()
     {
         WriteIndented = true,
@@ -36,9 +44,12 @@ public sealed class ModelArtifact
     private readonly string _source;
     private IFlowScorer? _scorer;
 
-    private ModelArtifact(ModelManifest manifest, byte[] payload, string? sha256, ArtifactSignature? signature, int formatVersion, string source)
+    private ModelArtifact(ModelManifest manifest, byte[] payload, string? sha256, ArtifactSignature? signature, int formatVersion, string source, HistogramAnomalyModel? anomaly, TrainingProfile? profile)
     {
         _source = source;
+        AnomalyModel = anomaly;
+        Profile = profile;
+        AnomalyScorer = anomaly is null ? null : AnomalyScorer.Compile(anomaly, source);
         Manifest = manifest;
         Payload = payload;
         Sha256 = sha256;
@@ -61,12 +72,21 @@ public sealed class ModelArtifact
     /// <summary>The container format version it was read from (or will be written in).</summary>
     public int FormatVersion { get; }
 
-    /// <summary>A new, unsaved artifact.</summary>
-    public static ModelArtifact Create(ModelManifest manifest, byte[] payload)
+    /// <summary>The anomaly model fitted on benign flows, or null (every format-1 artifact, and models trained without one).</summary>
+    public HistogramAnomalyModel? AnomalyModel { get; }
+
+    /// <summary>The compiled anomaly scorer, or null when the artifact has no anomaly model.</summary>
+    public AnomalyScorer? AnomalyScorer { get; }
+
+    /// <summary>The training-data profile for drift checks, or null (every format-1 artifact).</summary>
+    public TrainingProfile? Profile { get; }
+
+    /// <summary>A new, unsaved artifact, with an anomaly model and a training profile when given.</summary>
+    public static ModelArtifact Create(ModelManifest manifest, byte[] payload, HistogramAnomalyModel? anomaly = null, TrainingProfile? profile = null)
     {
         ArgumentNullException.ThrowIfNull(manifest);
         ArgumentNullException.ThrowIfNull(payload);
-        return new ModelArtifact(manifest, payload, null, null, ArtifactContainer.CurrentVersion, "(unsaved artifact)");
+        return new ModelArtifact(manifest, payload, null, null, ArtifactContainer.CurrentVersion, "(unsaved artifact)", anomaly, profile);
     }
 
     /// <summary>Reads and verifies an artifact file; throws <see cref="ArtifactException"/> saying what is wrong and why.</summary>
@@ -104,7 +124,16 @@ public sealed class ModelArtifact
         }
 
         ManifestValidation.Check(manifest, source);
-        var artifact = new ModelArtifact(manifest, payload, sha256, signature, version, source);
+        byte[]? anomalyBytes = sections.FirstOrDefault(s => s.Name == AnomalySection)?.Content;
+        byte[]? profileBytes = sections.FirstOrDefault(s => s.Name == ProfileSection)?.Content;
+        if (version < 2 && (anomalyBytes is not null || profileBytes is not null))
+        {
+            throw new ArtifactException(source, ArtifactProblem.Malformed, $"format version {version} has no '{AnomalySection}' or '{ProfileSection}' section; this file has one.");
+        }
+
+        var anomaly = anomalyBytes is null ? null : HistogramAnomalyModel.Parse(anomalyBytes, source);
+        var profile = profileBytes is null ? null : TrainingProfile.Parse(profileBytes, manifest.Classes, source);
+        var artifact = new ModelArtifact(manifest, payload, sha256, signature, version, source, anomaly, profile);
 
         // Compiling now means a payload that does not match its manifest fails the load, not the first scoring call.
         artifact._scorer = ScorerFactory.Create(manifest, payload, source);
@@ -115,9 +144,18 @@ public sealed class ModelArtifact
     public byte[] ToBytes(ModelSigningKey? signer = null)
     {
         byte[] manifest = JsonSerializer.SerializeToUtf8Bytes(Manifest, JsonOptions);
-        return ArtifactContainer.Write(
-            [new ArtifactSection(ManifestSection, manifest), new ArtifactSection(PayloadSection, Payload.ToArray())],
-            signer);
+        var sections = new List<ArtifactSection> { new(ManifestSection, manifest), new(PayloadSection, Payload.ToArray()) };
+        if (AnomalyModel is not null)
+        {
+            sections.Add(new ArtifactSection(AnomalySection, AnomalyModel.ToJson()));
+        }
+
+        if (Profile is not null)
+        {
+            sections.Add(new ArtifactSection(ProfileSection, Profile.ToJson()));
+        }
+
+        return ArtifactContainer.Write(sections, signer);
     }
 
     /// <summary>Writes the artifact atomically (a temporary file renamed into place) and returns it as read back.</summary>

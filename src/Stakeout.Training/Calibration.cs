@@ -13,7 +13,10 @@ namespace Stakeout.Training;
 /// <param name="PreviousThreshold">The threshold it replaced.</param>
 /// <param name="BenignRows">Benign flows scored.</param>
 /// <param name="FalsePositiveRate">Share of those flows that still alert at the new threshold.</param>
-public sealed record CalibrationResult(ModelArtifact Artifact, double Threshold, double PreviousThreshold, long BenignRows, double FalsePositiveRate);
+/// <param name="AnomalyThreshold">The new anomaly threshold, or null when the model has no anomaly model.</param>
+/// <param name="AnomalyFalsePositiveRate">Share of the benign flows at or above it.</param>
+/// <param name="CombinedFalsePositiveRate">Share of the benign flows that raise an alert of either kind.</param>
+public sealed record CalibrationResult(ModelArtifact Artifact, double Threshold, double PreviousThreshold, long BenignRows, double FalsePositiveRate, double? AnomalyThreshold = null, double AnomalyFalsePositiveRate = 0, double CombinedFalsePositiveRate = 0);
 
 /// <summary>Sets a model's alert threshold from a site's own benign traffic.</summary>
 public static class Calibration
@@ -24,7 +27,11 @@ public static class Calibration
     /// most a <paramref name="maxFpr"/> share of this traffic would alert. Records how in <c>threshold_source</c> and in
     /// the lineage.
     /// </summary>
-    public static CalibrationResult Run(ModelArtifact model, IReadOnlyList<string> benignPaths, double maxFpr, TimeProvider time, CancellationToken cancellationToken = default)
+    /// <remarks>
+    /// When the model has an anomaly model, its threshold is learnt from the same flows: at most
+    /// <paramref name="anomalyMaxFpr"/> of them (default <paramref name="maxFpr"/>) reach it.
+    /// </remarks>
+    public static CalibrationResult Run(ModelArtifact model, IReadOnlyList<string> benignPaths, double maxFpr, TimeProvider time, double? anomalyMaxFpr = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(time);
@@ -42,6 +49,13 @@ public static class Calibration
             throw new TrainingDataException($"the model has no benign class '{m.BenignClass}' to calibrate against.");
         }
 
+        if (anomalyMaxFpr is { } amf && !(amf is >= 0 and < 1))
+        {
+            throw new ArgumentOutOfRangeException(nameof(anomalyMaxFpr), amf, "--anomaly-max-fpr must be in [0, 1).");
+        }
+
+        var anomalyScorer = model.AnomalyScorer;
+        var anomalyScores = new List<float>();
         var read = new FlowCsvReader(new FlowReaderOptions()).Open(benignPaths);
         var scores = new List<double>();
         long skipped = 0;
@@ -60,6 +74,10 @@ public static class Calibration
                 }
 
                 scores.Add(1 - (double)p[(r * k) + benign]);
+                if (anomalyScorer is not null)
+                {
+                    anomalyScores.Add(anomalyScorer.ScoreRow(batch.Features.AsSpan(r * FeatureSchema.Count, FeatureSchema.Count)));
+                }
             }
         }
 
@@ -76,7 +94,24 @@ public static class Calibration
         string source = string.Create(c, $"calibrated: max FPR {maxFpr} on {scores.Count} benign flows from {string.Join(", ", benignPaths)} ({alerting} still alert); was {m.Threshold}");
         var lineage = m.Lineage.Append(new ManifestLineage(model.Sha256 ?? "", m.CreatedUtc, source)).ToList();
         var manifest = m with { Threshold = threshold, ThresholdSource = source, CreatedUtc = time.GetUtcNow(), Lineage = lineage };
-        return new CalibrationResult(ModelArtifact.Create(manifest, model.Payload.ToArray()), threshold, m.Threshold, scores.Count, (double)alerting / scores.Count);
+        var anomaly = model.AnomalyModel;
+        double? anomalyThreshold = null;
+        double anomalyFpr = 0, combinedFpr = (double)alerting / scores.Count;
+        if (anomaly is not null)
+        {
+            double fpr = anomalyMaxFpr ?? maxFpr;
+            double t = AnomalyTraining.ThresholdFor(anomalyScores, fpr);
+            long high = anomalyScores.Count(s => s >= t);
+            long either = scores.Zip(anomalyScores).Count(x => x.First >= threshold || x.Second >= t);
+            anomalyThreshold = t;
+            anomalyFpr = (double)high / anomalyScores.Count;
+            combinedFpr = (double)either / scores.Count;
+            anomaly = anomaly with { Threshold = t, ThresholdSource = string.Create(c, $"calibrated: max FPR {fpr} on {anomalyScores.Count} benign flows from {string.Join(", ", benignPaths)} ({high} still reach it); was {anomaly.Threshold}") };
+        }
+
+        // The profile stays the training data's: calibration moves thresholds, not what the model was trained on.
+        var profile = model.Profile is { } pr && anomaly is not null ? pr with { AnomalyShare = anomalyFpr } : model.Profile;
+        return new CalibrationResult(ModelArtifact.Create(manifest, model.Payload.ToArray(), anomaly, profile), threshold, m.Threshold, scores.Count, (double)alerting / scores.Count, anomalyThreshold, anomalyFpr, combinedFpr);
     }
 
     /// <summary>A stored model as the training code's reference scorer.</summary>

@@ -50,11 +50,13 @@ public sealed class TrainingTable
     private readonly List<FlowBatch> _blocks;
     private readonly int[] _blockStart;
     private readonly int[][] _labels;
+    private readonly int[][]? _copies;
 
-    private TrainingTable(List<FlowBatch> blocks, int[][] labels, LabelLevel level, IReadOnlyList<string> classes, IReadOnlyList<int> features)
+    private TrainingTable(List<FlowBatch> blocks, int[][] labels, LabelLevel level, IReadOnlyList<string> classes, IReadOnlyList<int> features, int[][]? copies = null)
     {
         _blocks = blocks;
         _labels = labels;
+        _copies = copies;
         _blockStart = new int[blocks.Count + 1];
         for (int b = 0; b < blocks.Count; b++)
         {
@@ -104,6 +106,21 @@ public sealed class TrainingTable
     {
         var (b, r) = Locate(row);
         return _blocks[b].Features.AsSpan(r * FeatureSchema.Count, FeatureSchema.Count);
+    }
+
+    /// <summary>
+    /// How many rows of the files this row stands for (1 + the exact duplicates removed in its favour). The classifier
+    /// trains on distinct rows; the drift profile counts every copy, because live traffic repeats flows as the files do.
+    /// </summary>
+    public int Copies(int row)
+    {
+        if (_copies is null)
+        {
+            return 1;
+        }
+
+        var (b, r) = Locate(row);
+        return _copies[b][r];
     }
 
     /// <summary>The class id of row <paramref name="row"/>.</summary>
@@ -233,7 +250,8 @@ public sealed class TrainingTable
             }
         }
 
-        long duplicates = options.Deduplicate ? RemoveDuplicates(blocks, labels, features) : 0;
+        int[][]? copies = options.Deduplicate ? new int[blocks.Count][] : null;
+        long duplicates = options.Deduplicate ? RemoveDuplicates(blocks, labels, features, copies!) : 0;
         var used = new long[read.Inputs.Count];
         foreach (var batch in blocks)
         {
@@ -247,7 +265,7 @@ public sealed class TrainingTable
             files.Add(new TrainingFile(file.Path, file.RowsRead, used[i], Fingerprint(read.Inputs[i]), file.HasIdentity));
         }
 
-        var table = new TrainingTable(blocks, labels, level, classes, features)
+        var table = new TrainingTable(blocks, labels, level, classes, features, copies)
         {
             Files = files,
             RowsRead = report.RowsRead,
@@ -416,9 +434,14 @@ public sealed class TrainingTable
         return [.. names.OrderBy(n => order.IndexOf(n) is int i && i >= 0 ? i : int.MaxValue).ThenBy(n => n, StringComparer.Ordinal)];
     }
 
-    private static long RemoveDuplicates(List<FlowBatch> blocks, int[][] labels, IReadOnlyList<int> features)
+    private static long RemoveDuplicates(List<FlowBatch> blocks, int[][] labels, IReadOnlyList<int> features, int[][] copies)
     {
-        var seen = new HashSet<UInt128>();
+        var seen = new Dictionary<UInt128, (int Block, int Row)>();
+        for (int b = 0; b < blocks.Count; b++)
+        {
+            copies[b] = new int[blocks[b].Count];
+        }
+
         long removed = 0;
         var key = new float[features.Count];
         for (int b = 0; b < blocks.Count; b++)
@@ -433,18 +456,22 @@ public sealed class TrainingTable
                     key[j] = row[features[j]];
                 }
 
-                if (!seen.Add(XxHash128.HashToUInt128(MemoryMarshal.AsBytes(key.AsSpan()), labels[b][r])))
+                var hash = XxHash128.HashToUInt128(MemoryMarshal.AsBytes(key.AsSpan()), labels[b][r]);
+                if (seen.TryGetValue(hash, out var kept))
                 {
+                    copies[kept.Block][kept.Row]++;
                     removed++;
                     continue;
                 }
 
+                seen.Add(hash, (b, write));
                 if (write != r)
                 {
                     batch.MoveRow(r, write);
                     labels[b][write] = labels[b][r];
                 }
 
+                copies[b][write] = 1;
                 write++;
             }
 

@@ -59,6 +59,9 @@ public sealed record TrainOptions
     /// </summary>
     public bool ImbalanceFromParent { get; init; }
 
+    /// <summary>The anomaly model and training profile fitted beside the classifier (docs/beyond-training.md).</summary>
+    public AnomalySettings Anomaly { get; init; } = new();
+
     /// <summary>Throws <see cref="ArgumentException"/> naming the first invalid option.</summary>
     public TrainOptions Validate()
     {
@@ -83,6 +86,7 @@ public sealed record TrainOptions
         }
 
         LightGbm.Validate();
+        Anomaly.Validate();
         return this;
     }
 }
@@ -394,9 +398,22 @@ public sealed class TrainingRun(ITrainingLog log, TimeProvider time)
             FeatureImportance = importance,
             Lineage = lineage,
         };
+        var artifact = ModelArtifact.Create(manifest, payload);
+        if (options.Anomaly.Enabled)
+        {
+            var beyond = BeyondTrainer.Fit(table, split, artifact, options.Anomaly, options.Seed, log);
+            var allMetrics = new Dictionary<string, double>(manifest.Metrics, StringComparer.Ordinal);
+            foreach (var (name, value) in beyond.Metrics)
+            {
+                allMetrics[name] = value;
+            }
+
+            artifact = ModelArtifact.Create(manifest with { Metrics = allMetrics }, payload, beyond.Anomaly, beyond.Profile);
+        }
+
         return new TrainResult
         {
-            Artifact = ModelArtifact.Create(manifest, payload),
+            Artifact = artifact,
             Table = table,
             Split = split,
             Test = test,

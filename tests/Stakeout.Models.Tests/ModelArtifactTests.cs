@@ -156,12 +156,12 @@ public sealed class ModelArtifactTests : IDisposable
     public void Read_NewerFormatVersion_UnknownVersionSayingUpgrade()
     {
         byte[] bytes = SmallArtifact().ToBytes();
-        bytes[Layout(bytes)["version"].Start] = (byte)'2';
+        bytes[Layout(bytes)["version"].Start] = (byte)'3';
 
         var e = Assert.Throws<ArtifactException>(() => ModelArtifact.Read(bytes, "future.stakeout"));
 
         Assert.Equal(ArtifactProblem.UnknownVersion, e.Problem);
-        Assert.Contains("format version 2", e.Message, StringComparison.Ordinal);
+        Assert.Contains("format version 3", e.Message, StringComparison.Ordinal);
         Assert.Contains("newer Stakeout", e.Message, StringComparison.Ordinal);
     }
 

@@ -8,6 +8,35 @@ namespace Stakeout.Detection;
 /// <param name="Contribution">Additive contribution to the raw score (margin) of the alert's class.</param>
 public sealed record FeatureContribution(string Feature, float Value, double Contribution);
 
+/// <summary>Why a flow alerted.</summary>
+public enum AlertReason
+{
+    /// <summary>The classifier's attack score reached its class's threshold; the anomaly score did not (or there is no anomaly model).</summary>
+    Classifier,
+
+    /// <summary>The classifier called it benign, but its anomaly score reached the anomaly threshold.</summary>
+    Anomaly,
+
+    /// <summary>Both did.</summary>
+    Both,
+}
+
+/// <summary>Names used in alerts for <see cref="AlertReason"/>.</summary>
+public static class AlertReasons
+{
+    /// <summary>Signature and category of an alert raised by the anomaly model alone.</summary>
+    public const string AnomalySignature = "Anomaly";
+
+    /// <summary>The EVE name of a reason: <c>classifier</c>, <c>anomaly</c> or <c>both</c>.</summary>
+    public static string Name(AlertReason reason) => reason switch
+    {
+        AlertReason.Classifier => "classifier",
+        AlertReason.Anomaly => "anomaly",
+        AlertReason.Both => "both",
+        _ => throw new ArgumentOutOfRangeException(nameof(reason), reason, "unknown alert reason."),
+    };
+}
+
 /// <summary>
 /// An alert event: one flow (or, aggregated, several flows of one class from one source) whose attack score reached the
 /// threshold. Written as one EVE JSON line by <see cref="EveWriter"/>.
@@ -37,6 +66,24 @@ public sealed record Alert
 
     /// <summary>Attack score, 1 - P(benign), of the representative flow.</summary>
     public required double Score { get; init; }
+
+    /// <summary>Why it alerted.</summary>
+    public AlertReason Reason { get; init; } = AlertReason.Classifier;
+
+    /// <summary>The classifier's most probable class for the flow (BENIGN included), or null when not known.</summary>
+    public string? Class { get; init; }
+
+    /// <summary>The probability of <see cref="Class"/>.</summary>
+    public double? ClassProbability { get; init; }
+
+    /// <summary>The flow's anomaly score, when the model has an anomaly model.</summary>
+    public double? AnomalyScore { get; init; }
+
+    /// <summary>The anomaly threshold in force, when the model has an anomaly model.</summary>
+    public double? AnomalyThreshold { get; init; }
+
+    /// <summary>The features that make the flow unusual (largest part of the anomaly score first); empty unless the anomaly score reached its threshold.</summary>
+    public IReadOnlyList<FeatureContribution> Unusual { get; init; } = [];
 
     /// <summary>Top contributing features of the representative flow, largest |contribution| first.</summary>
     public IReadOnlyList<FeatureContribution> Explanation { get; init; } = [];

@@ -13,7 +13,15 @@ internal readonly record struct AlertCandidate(
     string Stream,
     long Line,
     long Received,
-    ModelHandle Model);
+    ModelHandle Model,
+    AlertReason Reason = AlertReason.Classifier,
+    float AnomalyScore = float.NaN,
+    int TopClass = -1,
+    double TopProbability = double.NaN)
+{
+    /// <summary>What the alert is called: the class, or <see cref="AlertReasons.AnomalySignature"/> for an anomaly alone.</summary>
+    public string Signature => Reason == AlertReason.Anomaly ? AlertReasons.AnomalySignature : Model.Scorer.Classes[ClassIndex];
+}
 
 /// <summary>
 /// Folds repeated alerts of one class from one source address into one. The first flow of a (source, class) group is
@@ -61,7 +69,7 @@ internal sealed class AlertAggregator
         }
 
         CloseExpired(nowTimestamp, emit);
-        string cls = candidate.Model.Scorer.Classes[candidate.ClassIndex];
+        string cls = candidate.Signature;
         var key = (candidate.Identity.SourceIp, cls);
         if (_open.TryGetValue(key, out var group))
         {

@@ -48,12 +48,16 @@ internal sealed class AlertPolicy(DetectionOptions options)
         int k = scorer.Classes.Count;
         int benign = scorer.BenignClassIndex;
         var probabilities = batch.Probabilities;
+        var anomalyScores = batch.AnomalyScores;
         var flows = batch.Flows;
         long now = time.GetTimestamp();
         for (int r = 0; r < batch.Count; r++)
         {
-            var (cls, score) = Classify(probabilities.Slice(r * k, k), benign);
-            if (cls < 0 || score < model.Thresholds[cls])
+            var p = probabilities.Slice(r * k, k);
+            var (cls, score) = Classify(p, benign);
+            float anomalyScore = anomalyScores.IsEmpty ? float.NaN : anomalyScores[r];
+            var reason = Decide(cls >= 0 && score >= model.Thresholds[cls], model.AnomalyAlerts && anomalyScore >= model.AnomalyThreshold);
+            if (reason is not { } why)
             {
                 continue;
             }
@@ -65,28 +69,64 @@ internal sealed class AlertPolicy(DetectionOptions options)
                 continue;
             }
 
-            counters.AddAlertFlow(scorer.Classes[cls]);
+            int top = TopClass(p);
+            var candidate = new AlertCandidate(identity, flows.FlowIds![r], flows.Row(r).ToArray(), Math.Max(cls, 0), score, default, batch.Streams[r], flows.Lines[r], batch.Received[r], model, why, anomalyScore, top, p[top]);
+            counters.AddAlertFlow(candidate.Signature);
             statistics.Add(identity);
             var eventTime = identity.Timestamp != DateTime.MinValue ? identity.Timestamp : time.GetUtcNow().UtcDateTime;
-            var candidate = new AlertCandidate(identity, flows.FlowIds![r], flows.Row(r).ToArray(), cls, score, eventTime, batch.Streams[r], flows.Lines[r], batch.Received[r], model);
+            candidate = candidate with { EventTime = eventTime };
             aggregator.Offer(candidate, now, emit);
         }
+    }
+
+    /// <summary>
+    /// The combined policy: the classifier's verdict and the anomaly model's give the reason, or null (no alert).
+    /// </summary>
+    public static AlertReason? Decide(bool classifier, bool anomaly) => (classifier, anomaly) switch
+    {
+        (true, true) => AlertReason.Both,
+        (true, false) => AlertReason.Classifier,
+        (false, true) => AlertReason.Anomaly,
+        _ => null,
+    };
+
+    /// <summary>The most probable class, benign included.</summary>
+    private static int TopClass(ReadOnlySpan<float> p)
+    {
+        int best = 0;
+        for (int k = 1; k < p.Length; k++)
+        {
+            if (p[k] > p[best])
+            {
+                best = k;
+            }
+        }
+
+        return best;
     }
 
     public Alert ToAlert(in AlertCandidate c, long count, DateTime first, DateTime last, DateTimeOffset now, double[] contributions)
     {
         var model = c.Model;
+        bool anomalyOnly = c.Reason == AlertReason.Anomaly;
+        var unusual = c.Reason == AlertReason.Classifier ? [] : Unusual(c, contributions);
         return new Alert
         {
             Timestamp = now,
             FlowId = FlowIds.Compute(c.Identity, c.Row),
             Identity = c.Identity,
             SourceFlowId = c.SourceFlowId,
-            Signature = model.Scorer.Classes[c.ClassIndex],
-            Category = model.Families[c.ClassIndex],
-            Severity = model.Severities[c.ClassIndex],
+            Signature = c.Signature,
+            Category = anomalyOnly ? AlertReasons.AnomalySignature : model.Families[c.ClassIndex],
+            Severity = anomalyOnly ? 2 : model.Severities[c.ClassIndex],
             Score = c.Score,
-            Explanation = Explain(c, contributions),
+            Reason = c.Reason,
+            Class = c.TopClass >= 0 ? model.Scorer.Classes[c.TopClass] : null,
+            ClassProbability = c.TopClass >= 0 ? c.TopProbability : null,
+            AnomalyScore = model.Anomaly is null ? null : c.AnomalyScore,
+            AnomalyThreshold = model.Anomaly is null ? null : model.AnomalyThreshold,
+            Unusual = unusual,
+            Explanation = anomalyOnly ? unusual : Explain(c, contributions),
             Count = count,
             FirstSeen = first,
             LastSeen = last,
@@ -95,6 +135,14 @@ internal sealed class AlertPolicy(DetectionOptions options)
             ModelSha256 = model.Sha256,
             ReceivedTimestamp = c.Received,
         };
+    }
+
+    /// <summary>The features with the largest parts of the anomaly score (at least one, however small <c>--explain-top</c>).</summary>
+    private List<FeatureContribution> Unusual(in AlertCandidate c, double[] contributions)
+    {
+        Array.Clear(contributions);
+        c.Model.Anomaly!.Explain(c.Row, contributions);
+        return Top(c.Row, contributions, Math.Max(_explainTop, 1));
     }
 
     private List<FeatureContribution> Explain(in AlertCandidate c, double[] contributions)
@@ -107,6 +155,12 @@ internal sealed class AlertPolicy(DetectionOptions options)
 
         Array.Clear(contributions);
         c.Model.Scorer.Explain(c.Row, c.ClassIndex, contributions);
+        return Top(c.Row, contributions, _explainTop);
+    }
+
+    private static List<FeatureContribution> Top(float[] row, double[] contributions, int count)
+    {
+        var top = new List<FeatureContribution>(count);
         Span<int> order = stackalloc int[FeatureSchema.Count];
         for (int f = 0; f < order.Length; f++)
         {
@@ -114,7 +168,7 @@ internal sealed class AlertPolicy(DetectionOptions options)
         }
 
         // Partial selection of the largest |contribution|; 78 entries, so a simple pass per pick is enough.
-        for (int pick = 0; pick < _explainTop; pick++)
+        for (int pick = 0; pick < count; pick++)
         {
             int best = -1;
             double bestAbs = 0;
@@ -135,7 +189,7 @@ internal sealed class AlertPolicy(DetectionOptions options)
 
             (order[pick], order[best]) = (order[best], order[pick]);
             int feature = order[pick];
-            top.Add(new FeatureContribution(FeatureSchema.Get(feature).Name, c.Row[feature], contributions[feature]));
+            top.Add(new FeatureContribution(FeatureSchema.Get(feature).Name, row[feature], contributions[feature]));
         }
 
         return top;

@@ -101,27 +101,38 @@ public static class EveWriter
         json.WriteString("category"u8, alert.Category);
         json.WriteNumber("severity"u8, alert.Severity);
         json.WriteNumber("score"u8, Math.Round(alert.Score, 6));
+        json.WriteString("reason"u8, AlertReasons.Name(alert.Reason));
+        if (alert.Class is not null)
+        {
+            json.WriteString("class"u8, alert.Class);
+        }
+
+        if (alert.ClassProbability is { } cp && double.IsFinite(cp))
+        {
+            json.WriteNumber("class_probability"u8, Math.Round(cp, 6));
+        }
+
+        if (alert.AnomalyScore is { } a && double.IsFinite(a))
+        {
+            json.WriteNumber("anomaly_score"u8, Math.Round(a, 4));
+        }
+
         json.WriteEndObject();
 
-        json.WriteStartArray("explanation"u8);
-        foreach (var c in alert.Explanation)
+        WriteContributions(json, "explanation"u8, alert.Explanation);
+        if (alert.AnomalyScore is { } score && double.IsFinite(score))
         {
-            json.WriteStartObject();
-            json.WriteString("feature"u8, c.Feature);
-            if (float.IsFinite(c.Value))
+            json.WriteStartObject("anomaly"u8);
+            json.WriteNumber("score"u8, Math.Round(score, 4));
+            if (alert.AnomalyThreshold is { } t && double.IsFinite(t))
             {
-                json.WriteNumber("value"u8, c.Value);
-            }
-            else
-            {
-                json.WriteString("value"u8, float.IsNaN(c.Value) ? "NaN" : c.Value > 0 ? "Infinity" : "-Infinity");
+                json.WriteNumber("threshold"u8, Math.Round(t, 4));
             }
 
-            json.WriteNumber("contribution"u8, Math.Round(c.Contribution, 6));
+            WriteContributions(json, "unusual"u8, alert.Unusual);
             json.WriteEndObject();
         }
 
-        json.WriteEndArray();
         json.WriteNumber("count"u8, alert.Count);
         json.WriteString("first_seen"u8, FormatEventTime(alert.FirstSeen));
         json.WriteString("last_seen"u8, FormatEventTime(alert.LastSeen));
@@ -145,5 +156,28 @@ public static class EveWriter
         }
 
         json.WriteEndObject();
+    }
+
+    private static void WriteContributions(Utf8JsonWriter json, ReadOnlySpan<byte> name, IReadOnlyList<FeatureContribution> contributions)
+    {
+        json.WriteStartArray(name);
+        foreach (var c in contributions)
+        {
+            json.WriteStartObject();
+            json.WriteString("feature"u8, c.Feature);
+            if (float.IsFinite(c.Value))
+            {
+                json.WriteNumber("value"u8, c.Value);
+            }
+            else
+            {
+                json.WriteString("value"u8, float.IsNaN(c.Value) ? "NaN" : c.Value > 0 ? "Infinity" : "-Infinity");
+            }
+
+            json.WriteNumber("contribution"u8, Math.Round(c.Contribution, 6));
+            json.WriteEndObject();
+        }
+
+        json.WriteEndArray();
     }
 }

@@ -76,6 +76,12 @@ public sealed record DetectionSummary
     /// <summary>The batch reader's report (detect only).</summary>
     [JsonPropertyName("read")] public ReadReport? Read { get; init; }
 
+    /// <summary>The anomaly threshold in force, when the model has an anomaly model.</summary>
+    [JsonPropertyName("anomaly_threshold")] public double? AnomalyThreshold { get; init; }
+
+    /// <summary>Drift checks against the training profile (null when the model has none or they are off).</summary>
+    [JsonPropertyName("drift")] public DriftSummary? Drift { get; init; }
+
     /// <summary>Wall time of the run.</summary>
     [JsonPropertyName("seconds")] public double Seconds { get; init; }
 
@@ -109,6 +115,8 @@ public sealed record DetectionSummary
             DataHasAddresses = s.AlertFlows == 0 || sources.Count > 0,
             Sinks = [.. pipeline.SinkStatuses.Select(x => new SinkSummary(x.Name, x.Written, x.Failures, x.Overflow, x.Lost, x.LastError))],
             Read = read,
+            AnomalyThreshold = model.Anomaly is null ? null : model.AnomalyThreshold,
+            Drift = pipeline.Drift.Active ? pipeline.Drift.Summary() : null,
             Seconds = Math.Round(elapsed.TotalSeconds, 3),
         };
     }

@@ -41,7 +41,45 @@ public static class PrometheusText
         Labelled(sb, "stakeout_sink_failures_total", "counter", "Failed sink writes (retried), by sink.", "sink", sinks.ToDictionary(x => x.Name, x => x.Failures));
         Labelled(sb, "stakeout_sink_overflow_total", "counter", "Alerts dropped from a full sink buffer, by sink.", "sink", sinks.ToDictionary(x => x.Name, x => x.Overflow));
         Labelled(sb, "stakeout_sink_lost_total", "counter", "Alerts unwritten at the drain timeout, by sink.", "sink", sinks.ToDictionary(x => x.Name, x => x.Lost));
+        Drift(sb, pipeline.Drift);
         return sb.ToString();
+    }
+
+    /// <summary>drift_windows_total{result}, drift_feature_psi{feature} (last window), drift_anomaly_share (last window).</summary>
+    private static void Drift(StringBuilder sb, DriftMonitor drift)
+    {
+        if (!drift.Active)
+        {
+            return;
+        }
+
+        var summary = drift.Summary();
+        Labelled(sb, "stakeout_drift_windows_total", "counter", "Windows of flows compared with the training profile, by result.", "result", new Dictionary<string, long> { ["ok"] = summary.Windows - summary.DriftedWindows, ["drift"] = summary.DriftedWindows });
+        if (drift.Last is not { } last)
+        {
+            return;
+        }
+
+        sb.Append("# HELP stakeout_drift_feature_psi Population stability index of each feature in the last window against the training profile.\n");
+        sb.Append("# TYPE stakeout_drift_feature_psi gauge\n");
+        foreach (var f in last.Features)
+        {
+            sb.Append("stakeout_drift_feature_psi{feature=\"").Append(Escape(f.Feature)).Append("\"} ").Append(f.Psi.ToString("0.######", CultureInfo.InvariantCulture)).Append('\n');
+        }
+
+        sb.Append("# HELP stakeout_drift_feature_divergence Out-of-profile divergence KL(window || training) of each feature in the last window.\n");
+        sb.Append("# TYPE stakeout_drift_feature_divergence gauge\n");
+        foreach (var f in last.Features)
+        {
+            sb.Append("stakeout_drift_feature_divergence{feature=\"").Append(Escape(f.Feature)).Append("\"} ").Append(f.Divergence.ToString("0.######", CultureInfo.InvariantCulture)).Append('\n');
+        }
+
+        if (last.AnomalyShare is { } share)
+        {
+            sb.Append("# HELP stakeout_drift_anomaly_share Share of the last window's benign-called flows with a high anomaly score.\n");
+            sb.Append("# TYPE stakeout_drift_anomaly_share gauge\n");
+            sb.Append("stakeout_drift_anomaly_share ").Append(share.ToString("0.######", CultureInfo.InvariantCulture)).Append('\n');
+        }
     }
 
     private static void Counter(StringBuilder sb, string name, string help, long value) => Single(sb, name, "counter", help, value);

@@ -18,7 +18,7 @@ public static class ModelLoader
         var artifact = ModelArtifact.Load(path, loadOptions);
         var scorer = artifact.CreateScorer();
         Verify(scorer, path);
-        return ModelHandle.Create(scorer, options, path, artifact.Sha256);
+        return ModelHandle.Create(scorer, options, path, artifact.Sha256, artifact.AnomalyScorer, artifact.Profile);
     }
 
     /// <summary>Scores a neutral row and checks the output; throws <see cref="InvalidDataException"/> when it is not a probability distribution.</summary>

@@ -43,7 +43,11 @@ public sealed class DetectionPipeline
         _logger = logger ?? NullLogger.Instance;
         _closeAggregatesOnClock = closeAggregatesOnClock;
         _runners = [.. sinks.Select(s => new SinkRunner(s, _options, _time, _logger))];
+        Drift = new DriftMonitor(_options.Drift, _logger);
     }
+
+    /// <summary>The drift checks against the model's training profile.</summary>
+    public DriftMonitor Drift { get; }
 
     /// <summary>The accounting.</summary>
     public DetectionCounters Counters { get; } = new();
@@ -405,6 +409,7 @@ public sealed class DetectionPipeline
                     while (input.Reader.TryRead(out var batch))
                     {
                         policy.Evaluate(batch, _time, Counters, Statistics, aggregator, Emit);
+                        Drift.Observe(batch);
                     }
                 }
 
@@ -414,6 +419,7 @@ public sealed class DetectionPipeline
 
             aggregator.Flush(Emit);
             Volatile.Write(ref _openAggregates, 0);
+            Drift.Flush();
         }
         catch (Exception ex)
         {

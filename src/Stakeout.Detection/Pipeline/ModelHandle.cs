@@ -1,5 +1,7 @@
 using Stakeout.Core;
 using Stakeout.Models;
+using Stakeout.Models.Anomaly;
+using Stakeout.Models.Drift;
 
 namespace Stakeout.Detection;
 
@@ -9,8 +11,12 @@ namespace Stakeout.Detection;
 /// </summary>
 public sealed class ModelHandle
 {
-    private ModelHandle(IFlowScorer scorer, string source, string? sha256, double[] thresholds, string[] families, int[] severities, int[] required)
+    private ModelHandle(IFlowScorer scorer, string source, string? sha256, double[] thresholds, string[] families, int[] severities, int[] required, AnomalyScorer? anomaly, double anomalyThreshold, bool anomalyAlerts, TrainingProfile? profile)
     {
+        Anomaly = anomaly;
+        AnomalyThreshold = anomalyThreshold;
+        AnomalyAlerts = anomaly is not null && anomalyAlerts;
+        Profile = profile;
         Scorer = scorer;
         Source = source;
         Sha256 = sha256;
@@ -34,6 +40,18 @@ public sealed class ModelHandle
 
     internal double[] Thresholds { get; }
 
+    /// <summary>The anomaly scorer, when the artifact has an anomaly model.</summary>
+    public AnomalyScorer? Anomaly { get; }
+
+    /// <summary>Anomaly alerts at or above this score (the option's override, else the artifact's); NaN without an anomaly model.</summary>
+    public double AnomalyThreshold { get; }
+
+    /// <summary>True when flows the classifier calls benign may raise `anomaly` alerts.</summary>
+    public bool AnomalyAlerts { get; }
+
+    /// <summary>The training profile for drift checks, when the artifact has one.</summary>
+    public TrainingProfile? Profile { get; }
+
     internal string[] Families { get; }
 
     internal int[] Severities { get; }
@@ -43,7 +61,11 @@ public sealed class ModelHandle
     /// else the global override, else the manifest's threshold) and severities. Throws <see cref="ArgumentException"/> when a
     /// per-class threshold names a class the model does not have.
     /// </summary>
-    public static ModelHandle Create(IFlowScorer scorer, DetectionOptions options, string source, string? sha256 = null)
+    /// <remarks>
+    /// <paramref name="anomaly"/> and <paramref name="profile"/> come from a format-2 artifact; without them the handle
+    /// alerts on the classifier alone and checks no drift.
+    /// </remarks>
+    public static ModelHandle Create(IFlowScorer scorer, DetectionOptions options, string source, string? sha256 = null, AnomalyScorer? anomaly = null, TrainingProfile? profile = null)
     {
         ArgumentNullException.ThrowIfNull(scorer);
         ArgumentNullException.ThrowIfNull(options);
@@ -68,7 +90,12 @@ public sealed class ModelHandle
             severities[k] = SeverityOf(families[k]);
         }
 
-        var required = scorer.Manifest.Features.Select(f => f.Index).Distinct().Order().ToArray();
+        if (profile is not null && !profile.Classes.SequenceEqual(classes, StringComparer.Ordinal))
+        {
+            throw new ArgumentException($"the training profile of model '{source}' lists classes [{string.Join(", ", profile.Classes)}], not the model's.", nameof(profile));
+        }
+
+        var required = scorer.Manifest.Features.Select(f => f.Index).Concat(anomaly?.Features ?? []).Distinct().Order().ToArray();
         foreach (int f in required)
         {
             if ((uint)f >= FeatureSchema.Count)
@@ -77,7 +104,8 @@ public sealed class ModelHandle
             }
         }
 
-        return new ModelHandle(scorer, source, sha256, thresholds, families, severities, required);
+        double anomalyThreshold = anomaly is null ? double.NaN : options.AnomalyThreshold ?? anomaly.Threshold;
+        return new ModelHandle(scorer, source, sha256, thresholds, families, severities, required, anomaly, anomalyThreshold, options.AnomalyAlerts, profile);
     }
 
     /// <summary>The family of a class name at any level (a family name maps to itself; "ATTACK" stays "ATTACK").</summary>

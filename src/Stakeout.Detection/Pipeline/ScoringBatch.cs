@@ -6,6 +6,7 @@ namespace Stakeout.Detection;
 internal sealed class ScoringBatch
 {
     private float[] _probabilities = [];
+    private float[] _anomaly = [];
 
     public ScoringBatch(int capacity)
     {
@@ -28,6 +29,9 @@ internal sealed class ScoringBatch
     public ModelHandle? Model { get; private set; }
 
     public ReadOnlySpan<float> Probabilities => _probabilities;
+
+    /// <summary>One anomaly score per flow (empty when the model has no anomaly model).</summary>
+    public ReadOnlySpan<float> AnomalyScores => Model?.Anomaly is null ? [] : _anomaly.AsSpan(0, Count);
 
     public void Add(FlowBatch source, int row, string stream, long received)
     {
@@ -52,6 +56,16 @@ internal sealed class ScoringBatch
         }
 
         model.Scorer.Score(Flows.Features.AsSpan(0, Count * FeatureSchema.Count), _probabilities.AsSpan(0, needed));
+        if (model.Anomaly is { } anomaly)
+        {
+            if (_anomaly.Length < Count)
+            {
+                _anomaly = new float[Capacity];
+            }
+
+            anomaly.Score(Flows.Features.AsSpan(0, Count * FeatureSchema.Count), _anomaly.AsSpan(0, Count));
+        }
+
         Model = model;
     }
 }

@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# Unseen benign days (issue #18, docs/beyond-training.md), in one run: train on some shared files, test on benign files
+# of a day never trained on, for the default model before this change (`--no-anomaly`: the classifier alone, as format
+# 1 did), after it (the classifier and the anomaly score, an alert of either kind counts), and scikit-learn
+# RandomForest and HistGradientBoosting fitted on exactly Stakeout's training rows (--save-split train.csv).
+#   b1: trained on the families sample, mlcve_head200 and the Web Attack files (427 BENIGN rows); held apart: the
+#       Friday-afternoon benign flows (both layouts: same flows) and the DDoS file (a family absent from training).
+#   b2: trained on everything else; held apart: mlcve_head200, 200 BENIGN flows of another day.
+#   all: the default model trained on all shared data, on its own held-out test split (attack recall as today).
+# Usage: bench/compare/beyond.sh   Output: bench/data/beyond/, table in bench/data/beyond/table.md.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+cd "$root"
+here="$root/bench/compare"
+py=/usr/bin/python3
+export OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-PASSIVE}"
+shared="${STAKEOUT_SHARED_DATA:-$root/../shared/data}"
+out="${STAKEOUT_BEYOND_OUT:-$root/bench/data/beyond}"
+c17="$shared/cicids2017"
+mkdir -p "$out"
+./stakeout --help >/dev/null
+echo "beyond.sh at $(date -u +%FT%TZ), load $(cut -d' ' -f1-3 /proc/loadavg)" | tee "$out/machine.txt"
+declare -A train_of=(
+  [b1]="$shared/cicids2017-families $c17/mlcve_head200.csv $c17/trafficlabelling_webattack-xss_652.csv $c17/trafficlabelling_webattack-sqli_21.csv"
+  [b2]="$shared/cicids2017-families $c17/mlcve_friday-ddos_head9998.csv $c17/trafficlabelling_friday-ddos_head299.csv $c17/trafficlabelling_ddos_1000.csv $c17/mlcve_ddos-benign_10rows.csv $c17/trafficlabelling_webattack-xss_652.csv $c17/trafficlabelling_webattack-sqli_21.csv"
+  [all]="$shared/cicids2017-families $c17"
+)
+declare -A benign_of=([b1]="$c17/mlcve_friday-ddos_head9998.csv $c17/trafficlabelling_friday-ddos_head299.csv" [b2]="$c17/mlcve_head200.csv" [all]="")
+declare -A attack_of=([b1]="$c17/trafficlabelling_ddos_1000.csv" [b2]="" [all]="")
+table="$out/table.md"
+echo "| run | model | benign rows | benign FPR | attack rows | attack recall |" > "$table"
+echo "|---|---|---|---|---|---|" >> "$table"
+for exp in b1 b2 all; do
+  d="$out/$exp"; rm -rf "$d"; mkdir -p "$d"
+  echo "== $exp" >&2
+  read -r -a tr <<< "${train_of[$exp]}"
+  ./stakeout train "${tr[@]}" --labels family --seed 1 --output-dir "$d/after" --model-out "$d/after.stakeout" --save-split "$d/split" >/dev/null 2>&1
+  ./stakeout train "${tr[@]}" --labels family --seed 1 --output-dir "$d/before" --model-out "$d/before.stakeout" --no-anomaly >/dev/null 2>&1
+  if [ "$exp" = all ]; then
+    # The held-out test split: its benign and attack rows, written by --save-split.
+    "$py" - "$d/split/test.csv" "$d" <<'PY'
+import sys, pandas as pd
+t = pd.read_csv(sys.argv[1], low_memory=False)
+b = t["Label"].astype(str).str.strip() == "BENIGN"
+t[b].to_csv(f"{sys.argv[2]}/benign.csv", index=False)
+t[~b].to_csv(f"{sys.argv[2]}/attack.csv", index=False)
+PY
+    benign=("$d/benign.csv"); attack=("$d/attack.csv")
+  else
+    read -r -a benign <<< "${benign_of[$exp]}"
+    read -r -a attack <<< "${attack_of[$exp]}"
+  fi
+  for m in before after; do
+    for kind in benign attack; do
+      declare -n files="$kind"
+      [ ${#files[@]} -eq 0 ] && continue
+      ./stakeout detect -m "$d/$m.stakeout" "${files[@]}" -o "$d/det-$m-$kind" --aggregate-window 0 --no-drift --explain-top 0 >/dev/null 2>&1
+    done
+    "$py" - "$d" "$m" "$exp" >> "$table" <<'PY'
+import json, os, sys
+d, m, exp = sys.argv[1:]
+def get(kind):
+    p = f"{d}/det-{m}-{kind}/summary.json"
+    if not os.path.exists(p):
+        return None, None
+    s = json.load(open(p))
+    return s["flows_scored"], s["alert_flows"]
+bn, bf = get("benign"); an, ad = get("attack")
+label = {"before": "Stakeout default before (classifier alone)", "after": "Stakeout default after (classifier + anomaly)"}[m]
+fmt = lambda k, n: f"{k / n:.2%} ({k})" if n else "-"
+print(f"| {exp} | {label} | {bn or '-'} | {fmt(bf, bn) if bn else '-'} | {an or '-'} | {fmt(ad, an) if an else '-'} |")
+PY
+  done
+  for m in rf hgb; do
+    tests=("${benign[@]}" "${attack[@]}")
+    "$py" "$here/sk_fit_eval.py" --model "$m" --train "$d/split/train.csv" --test "${tests[@]}" --level family --seed 1 --binary-out "$d/$m-binary.json" > "$d/$m.json"
+    "$py" - "$d/$m-binary.json" "$m" "$exp" >> "$table" <<'PY'
+import json, sys
+r, m, exp = json.load(open(sys.argv[1])), sys.argv[2], sys.argv[3]
+name = {"rf": "scikit-learn RandomForest", "hgb": "scikit-learn HistGradientBoosting"}[m]
+f = lambda v: "-" if v is None else f"{v:.2%}"
+print(f"| {exp} | {name} (same training rows) | | {f(r['benign_fpr'])} | | {f(r['attack_recall'])} |")
+PY
+  done
+done
+cat "$table"
