@@ -1,6 +1,9 @@
 using System.CommandLine;
 using Stakeout.Cli;
 
+// First, before anything touches Console: a SIGINT ignored by the shell that started us is honoured (Signals.cs).
+Signals.HonourInterruptIgnoredByParent();
+
 var root = new RootCommand(
     """
     Stakeout: network threat detection from CICFlowMeter flow features.
