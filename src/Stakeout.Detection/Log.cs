@@ -43,4 +43,10 @@ internal static partial class Log
 
     [LoggerMessage(13, LogLevel.Information, "{Source}: {Packets} packets, {Flows} flows metered, {HandedOver} handed to detection; weird: {Weird}")]
     public static partial void PacketSourceDone(ILogger logger, string source, long packets, long flows, long handedOver, string weird);
+
+    [LoggerMessage(14, LogLevel.Warning, "Source {Source} did not stop within {Seconds} s of the stop signal; it is abandoned (its unread input is not read)")]
+    public static partial void SourceAbandoned(ILogger logger, string source, double seconds);
+
+    [LoggerMessage(15, LogLevel.Error, "Shutdown bound of {Seconds} s reached; not flushed: {Flows} flow(s) unscored, {Alerts} alert(s) unwritten; not finished: {What}")]
+    public static partial void ShutdownIncomplete(ILogger logger, double seconds, long flows, long alerts, string what);
 }

@@ -76,6 +76,9 @@ public sealed record DetectionSummary
     /// <summary>The batch reader's report (detect only).</summary>
     [JsonPropertyName("read")] public ReadReport? Read { get; init; }
 
+    /// <summary>How the run ended once told to stop, and what the shutdown bound cut short (nothing when complete).</summary>
+    [JsonPropertyName("shutdown")] public ShutdownReport Shutdown { get; init; } = ShutdownReport.NotStopped;
+
     /// <summary>Wall time of the run.</summary>
     [JsonPropertyName("seconds")] public double Seconds { get; init; }
 
@@ -109,6 +112,7 @@ public sealed record DetectionSummary
             DataHasAddresses = s.AlertFlows == 0 || sources.Count > 0,
             Sinks = [.. pipeline.SinkStatuses.Select(x => new SinkSummary(x.Name, x.Written, x.Failures, x.Overflow, x.Lost, x.LastError))],
             Read = read,
+            Shutdown = pipeline.Shutdown,
             Seconds = Math.Round(elapsed.TotalSeconds, 3),
         };
     }
