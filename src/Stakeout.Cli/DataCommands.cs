@@ -77,17 +77,7 @@ internal static class DataCommands
         try
         {
             read = new FlowCsvReader(options).Open(paths);
-            profile = Terminal.WithProgress("Reading", read.TotalBytes, report =>
-            {
-                var p = new FeatureProfile();
-                var progress = new Progress(report);
-                foreach (var batch in read.ReadBatches(progress))
-                {
-                    p.Add(batch);
-                }
-
-                return p;
-            });
+            profile = Terminal.WithProgress("Reading", read.TotalBytes, report => FeatureProfile.Collect(read.ReadBatches(new Progress(report))));
         }
         catch (FlowDataException ex)
         {

@@ -16,6 +16,18 @@ internal static class DetectCommands
 {
     public static IEnumerable<Command> Create() => [CreateDetect(), CreateMonitor(), CreateReplay()];
 
+    /// <summary>
+    /// How long System.CommandLine waits for a signalled command before it gives up on it: past the monitor's own
+    /// shutdown bound (it must never cut the monitor's drain and summary short), 30 s for the other commands.
+    /// </summary>
+    public static TimeSpan TerminationGrace(ParseResult parse)
+    {
+        ArgumentNullException.ThrowIfNull(parse);
+        return parse.CommandResult.Command.Name == "monitor" && parse.GetValue<double>("--shutdown-timeout") is > 0 and var seconds
+            ? TimeSpan.FromSeconds(seconds + 10)
+            : TimeSpan.FromSeconds(30);
+    }
+
     /// <summary>Options shared by detect and monitor: model, output, threshold and policy.</summary>
     private sealed class PolicyOptions
     {
@@ -149,6 +161,11 @@ internal static class DetectCommands
         var backpressure = new Option<BackpressurePolicy>("--backpressure") { Description = "When the pipeline is full: block (slow the sources) or drop-oldest (counted).", DefaultValueFactory = _ => BackpressurePolicy.Block };
         var batchSize = new Option<int>("--batch-size") { Description = "Flows per scoring batch.", DefaultValueFactory = _ => 256 };
         var batchWait = new Option<double>("--batch-wait-ms") { Description = "Longest a flow waits for its batch to fill.", DefaultValueFactory = _ => 5 };
+        var shutdownTimeout = new Option<double>("--shutdown-timeout")
+        {
+            Description = "Seconds the first SIGINT/SIGTERM (or --duration, --max-flows) gives the monitor to drain: score what came in, write the alerts, close the files. What is still unflushed then is named on stderr and in summary.json, and the monitor exits (code 1).",
+            DefaultValueFactory = _ => 5,
+        };
         var quiet = new Option<bool>("--quiet", "-q") { Description = "Do not print each alert on the console." };
         var noWatch = new Option<bool>("--no-watch") { Description = "Do not reload the model when its file changes (SIGHUP still reloads)." };
         var eveMaxMb = new Option<int>("--eve-max-mb") { Description = "Rotate alerts.json at this size (keeps 5 old files).", DefaultValueFactory = _ => 100 };
@@ -166,8 +183,9 @@ internal static class DetectCommands
             """
             Watch a stream of flows with a trained model and alert in real time: source -> parse -> micro-batch -> score ->
             threshold/policy -> alerts (console, alerts.json rotated, malicious_ips.log). The stream's header is checked
-            against the model at once. Ctrl-C or SIGTERM drains what is in flight and writes summary.json; SIGHUP (or a
-            change of the model file) reloads the model after verifying it, without dropping a flow.
+            against the model at once. The first Ctrl-C, SIGINT or SIGTERM (also when started in the background by a script)
+            drains what is in flight, writes summary.json and exits within --shutdown-timeout; SIGHUP (or a change of the
+            model file) reloads the model after verifying it, without dropping a flow.
 
             Examples:
               stakeout monitor -m model.stakeout --source tcp://127.0.0.1:5140 --metrics-port 9108
@@ -182,7 +200,7 @@ internal static class DetectCommands
             capture's real addresses and ports, and the packets that could not be used are summed up by reason (weird).
             """)
         {
-            source, maxFlows, duration, metricsPort, backpressure, batchSize, batchWait, quiet, noWatch, eveMaxMb, meterMode, emitInterval, flowTimeout, captureFilter,
+            source, maxFlows, duration, shutdownTimeout, metricsPort, backpressure, batchSize, batchWait, quiet, noWatch, eveMaxMb, meterMode, emitInterval, flowTimeout, captureFilter,
         };
         policy.AddTo(command);
         LedgerCommands.MonitorLedger.AddTo(command);
@@ -194,6 +212,7 @@ internal static class DetectCommands
                 Backpressure = parse.GetValue(backpressure),
                 BatchSize = parse.GetValue(batchSize),
                 MaxBatchWait = TimeSpan.FromMilliseconds(parse.GetValue(batchWait)),
+                ShutdownTimeout = TimeSpan.FromSeconds(parse.GetValue(shutdownTimeout)),
             };
             var settings = new MonitorSettings(
                 parse.GetValue(source)!,
@@ -299,7 +318,8 @@ internal static class DetectCommands
             PrintPacketReport(packets);
         }
 
-        return exit;
+        PrintShutdown(summary.Shutdown);
+        return exit == 0 && !summary.Shutdown.Complete ? 1 : exit;
     }
 
     private static Command CreateReplay()
@@ -398,6 +418,32 @@ internal static class DetectCommands
         }
 
         o.WriteLine(string.Create(CultureInfo.InvariantCulture, $"written    {Path.Combine(output, "alerts.json")}, malicious_ips.log, summary.json ({s.Seconds:0.###} s)"));
+    }
+
+    private static void PrintShutdown(ShutdownReport r)
+    {
+        if (!r.Stopped)
+        {
+            return;
+        }
+
+        var o = Console.Error;
+        if (r.Complete)
+        {
+            o.WriteLine(string.Create(CultureInfo.InvariantCulture, $"shutdown   drained in {r.Seconds:0.###} s (bound {r.BoundSeconds:0.###} s): every flow in was accounted for and every alert written"));
+            return;
+        }
+
+        o.WriteLine(string.Create(CultureInfo.InvariantCulture, $"shutdown   bound of {r.BoundSeconds:0.###} s reached after {r.Seconds:0.###} s; not flushed: {r.FlowsNotProcessed:N0} flow(s) unscored, {r.AlertsNotWritten:N0} alert(s) unwritten"));
+        foreach (string s in r.AbandonedSources)
+        {
+            o.WriteLine($"  source {s} did not stop in time; its unread input was not read");
+        }
+
+        foreach (string s in r.SinksNotClosed)
+        {
+            o.WriteLine($"  sink {s} had not closed");
+        }
     }
 
     private static void PrintPacketReport(PacketSourceReport r)

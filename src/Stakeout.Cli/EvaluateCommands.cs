@@ -30,6 +30,11 @@ internal static class EvaluateCommands
         var dedupe = new Option<bool>("--dedupe") { Description = "Drop exact duplicate rows (same features and label, across files) before scoring. Off by default: every row given is scored." };
         var requireSigned = new Option<bool>("--require-signed") { Description = "Refuse a model artifact that carries no valid signature." };
         var level = new Option<string?>("--level") { Description = "Compare at this level (class, family, binary) instead of the finest level the model and the data share; it cannot be finer." };
+        var merge = new Option<string[]>("--merge-labels")
+        {
+            Description = "FROM=TO: compare label FROM as TO, in the model's classes and in the data (repeatable; FROM may list several: DoS,DDoS=Flood), e.g. DDoS=DoS for data labelled by a taxonomy without DDoS.",
+            AllowMultipleArgumentsPerToken = true,
+        };
         var noPrAuc = new Option<bool>("--no-pr-auc") { Description = "Skip PR-AUC, which keeps 4 bytes per model class per row in memory." };
 
         var evaluate = new Command(
@@ -37,7 +42,9 @@ internal static class EvaluateCommands
             """
             Score labelled flow data with a stored model and report how good it is: accuracy, macro- and weighted-F1,
             per-class precision/recall/F1/support, PR-AUC, the confusion matrix, the BENIGN false-positive rate and the
-            attack recall at the alert threshold. The comparison is made at the finest level the model and the data share
+            attack recall at the alert threshold. Per-class figures and the macro and weighted averages are over the
+            classes present in the data; classes the model predicted that have no row in the data are listed apart with
+            their counts (they stay in accuracy and the confusion matrix). The comparison is made at the finest level the model and the data share
             (class, family or binary): a class-level model on family-labelled data is scored as families.
             Features are streamed in batches (only class probabilities are kept, for PR-AUC; --no-pr-auc drops them).
             Every row read is scored unless --dedupe is given.
@@ -47,9 +54,10 @@ internal static class EvaluateCommands
               stakeout evaluate -m model.stakeout Friday-WorkingHours-Afternoon-DDos.pcap_ISCX.csv --json > eval.json
               stakeout evaluate -m model.stakeout data/ --threshold 0.9 --output-dir reports/
               stakeout evaluate -m model.stakeout MachineLearningCSV.zip --dedupe --level binary --require-signed
+              stakeout evaluate -m model.stakeout blind.csv --merge-labels DDoS=DoS --json
             """)
         {
-            model, paths, json, outputDir, threshold, dedupe, requireSigned, level, noPrAuc,
+            model, paths, json, outputDir, threshold, dedupe, requireSigned, level, merge, noPrAuc,
         };
 
         evaluate.SetAction(parse => Run(
@@ -61,11 +69,12 @@ internal static class EvaluateCommands
             parse.GetValue(dedupe),
             parse.GetValue(requireSigned),
             parse.GetValue(level),
+            parse.GetValue(merge) ?? [],
             !parse.GetValue(noPrAuc)));
         return evaluate;
     }
 
-    private static int Run(FileInfo modelFile, string[] paths, bool asJson, DirectoryInfo? outputDir, double? threshold, bool dedupe, bool requireSigned, string? level, bool prAuc)
+    private static int Run(FileInfo modelFile, string[] paths, bool asJson, DirectoryInfo? outputDir, double? threshold, bool dedupe, bool requireSigned, string? level, string[] merges, bool prAuc)
     {
         EvaluationReport report;
         try
@@ -76,6 +85,7 @@ internal static class EvaluateCommands
                 Dedupe = dedupe,
                 Level = level is null ? null : EvaluationLevels.Parse(level),
                 PrAuc = prAuc,
+                Merges = LabelMerges.Parse(merges),
             };
             var artifact = ModelArtifact.Load(modelFile.FullName, new ArtifactLoadOptions { RequireSigned = requireSigned });
             var evaluator = new ModelEvaluator(artifact.CreateScorer(), artifact.Sha256, options);

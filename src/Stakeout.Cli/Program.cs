@@ -1,6 +1,9 @@
 using System.CommandLine;
 using Stakeout.Cli;
 
+// First, before anything touches Console: a SIGINT ignored by the shell that started us is honoured (Signals.cs).
+Signals.HonourInterruptIgnoredByParent();
+
 var root = new RootCommand(
     """
     Stakeout: network threat detection from CICFlowMeter flow features.
@@ -20,6 +23,7 @@ foreach (var command in DetectCommands.Create()) { root.Subcommands.Add(command)
 // The demo runs the documented commands themselves, in this process, so it shows exactly what a user types.
 root.Subcommands.Add(DemoCommands.Create((args, cancel) => root.Parse(args).InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null }, cancel)));
 root.Subcommands.Add(LedgerCommands.Create());
-// Ctrl-C/SIGTERM cancel the command's token; `monitor` then drains in-flight flows and its sinks (up to 10 s), which
-// System.CommandLine's default 2 s grace would cut short.
-return await root.Parse(args).InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = TimeSpan.FromSeconds(30) }).ConfigureAwait(false);
+// Ctrl-C/SIGTERM cancel the command's token; `monitor` then drains within its --shutdown-timeout, which
+// System.CommandLine's grace must outlast (DetectCommands.TerminationGrace).
+var parse = root.Parse(args);
+return await parse.InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = DetectCommands.TerminationGrace(parse) }).ConfigureAwait(false);

@@ -75,6 +75,15 @@ public sealed record DetectionOptions
     /// <summary>At shutdown, how long failing sinks may keep retrying before their remaining alerts are counted as lost. Default 10 s.</summary>
     public TimeSpan DrainTimeout { get; init; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>
+    /// Longest a run takes to end once its sources are told to stop (a signal, <c>--duration</c>, <c>--max-flows</c>):
+    /// sources get half of it to finish the rows they are reading (one that does not is abandoned, e.g. a blocked
+    /// read of stdin), then what is queued is scored and the sinks write and close in what is left. Whatever is still
+    /// queued when it runs out is counted as dropped (<c>shutdown_timeout</c>) and named in <see cref="ShutdownReport"/>.
+    /// Default 5 s.
+    /// </summary>
+    public TimeSpan ShutdownTimeout { get; init; } = TimeSpan.FromSeconds(5);
+
     /// <summary>How text streams are parsed (non-finite policy and the like); the same options as the batch reader.</summary>
     public FlowReaderOptions Reader { get; init; } = new();
 
@@ -108,6 +117,7 @@ public sealed record DetectionOptions
         Check(SinkBufferCapacity >= 1, nameof(SinkBufferCapacity), $"must be at least 1; it was {SinkBufferCapacity}");
         Check(SinkInitialBackoff > TimeSpan.Zero && SinkMaxBackoff >= SinkInitialBackoff, nameof(SinkMaxBackoff), "must be positive and at least the initial backoff");
         Check(DrainTimeout >= TimeSpan.Zero, nameof(DrainTimeout), $"must not be negative; it was {DrainTimeout}");
+        Check(ShutdownTimeout > TimeSpan.Zero && ShutdownTimeout <= TimeSpan.FromHours(1), nameof(ShutdownTimeout), $"must be more than 0 and at most 1 hour; it was {ShutdownTimeout}");
         ArgumentNullException.ThrowIfNull(Reader);
         Reader.Validate();
         Check(AnomalyThreshold is null || double.IsFinite(AnomalyThreshold.Value), nameof(AnomalyThreshold), $"must be a finite number; it was {AnomalyThreshold}");

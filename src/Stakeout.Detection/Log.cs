@@ -46,4 +46,9 @@ internal static partial class Log
 
     [LoggerMessage(14, LogLevel.Warning, "Drift: {Description}; the model's figures may not hold for this traffic")]
     public static partial void DriftWarning(ILogger logger, string description);
+    [LoggerMessage(15, LogLevel.Warning, "Source {Source} did not stop within {Seconds} s of the stop signal; it is abandoned (its unread input is not read)")]
+    public static partial void SourceAbandoned(ILogger logger, string source, double seconds);
+
+    [LoggerMessage(16, LogLevel.Error, "Shutdown bound of {Seconds} s reached; not flushed: {Flows} flow(s) unscored, {Alerts} alert(s) unwritten; not finished: {What}")]
+    public static partial void ShutdownIncomplete(ILogger logger, double seconds, long flows, long alerts, string what);
 }

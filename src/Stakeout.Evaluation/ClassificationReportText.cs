@@ -48,11 +48,19 @@ public static class ClassificationReportText
         sb.Append('\n');
         sb.Append("accuracy".PadLeft(nameWidth)).Append(' ', (2 * (col + 1)) + 1).Append(F(metrics.Accuracy).PadLeft(col))
             .Append(' ').Append(metrics.Rows.ToString(inv).PadLeft(col)).Append('\n');
-        var list = metrics.PerClass.Values.ToList();
-        double Mean(Func<ClassMetrics, double> f) => list.Count == 0 ? 0 : list.Average(f);
-        double Weighted(Func<ClassMetrics, double> f) => metrics.Rows == 0 ? 0 : list.Sum(m => f(m) * m.Support) / metrics.Rows;
-        AppendAverage(sb, "macro avg", nameWidth, col, F(Mean(m => m.Precision)), F(Mean(m => m.Recall)), F(metrics.MacroF1), metrics.Rows);
-        AppendAverage(sb, "weighted avg", nameWidth, col, F(Weighted(m => m.Precision)), F(Weighted(m => m.Recall)), F(metrics.WeightedF1), metrics.Rows);
+        AppendAverage(sb, "macro avg", nameWidth, col, F(metrics.MacroPrecision), F(metrics.MacroRecall), F(metrics.MacroF1), metrics.Rows);
+        AppendAverage(sb, "weighted avg", nameWidth, col, F(metrics.WeightedPrecision), F(metrics.WeightedRecall), F(metrics.WeightedF1), metrics.Rows);
+        sb.Append(inv, $"\nAverages are over the {metrics.ClassesPresent.Count} class(es) present in the data.");
+        if (metrics.PredictedNotInData.Count > 0)
+        {
+            sb.Append(inv, $" Predicted but not in the data (errors in accuracy and in the true classes' recall, left out of the averages): {string.Join(", ", metrics.PredictedNotInData.Select(kv => string.Create(inv, $"{kv.Key} {kv.Value:N0} row(s)")))}; macro-F1 with them at F1 0 (scikit-learn's label set): {F(metrics.MacroF1AllLabels)}.");
+        }
+
+        sb.Append('\n');
+        if (metrics.MergedLabels.Count > 0)
+        {
+            sb.Append(inv, $"Labels compared as one: {string.Join(", ", metrics.MergedLabels.Select(kv => kv.Key + " as " + kv.Value))}\n");
+        }
 
         sb.Append('\n');
         sb.Append(inv, $"BENIGN false-positive rate: {Opt(metrics.BenignFpr)} ({metrics.BenignFlagged:N0} of {metrics.BenignRows:N0} benign flows at or above the threshold)\n");

@@ -40,7 +40,11 @@ public sealed class EvaluationAccumulator
     /// <param name="benignClassIndex">Index of the benign class in <paramref name="modelClasses"/>, or -1 when there is none.</param>
     /// <param name="threshold">Attack-score threshold, in [0, 1].</param>
     /// <param name="keepScores">Keep probabilities for PR-AUC.</param>
-    public EvaluationAccumulator(IReadOnlyList<string> modelClasses, LabelLevel modelLevel, int benignClassIndex, double threshold, bool keepScores = true)
+    /// <param name="merges">
+    /// Labels compared as one (<see cref="LabelMerges"/>): applied to the model's classes and to the true labels at
+    /// every level, so a model can be measured on data labelled by another taxonomy (e.g. DDoS=DoS).
+    /// </param>
+    public EvaluationAccumulator(IReadOnlyList<string> modelClasses, LabelLevel modelLevel, int benignClassIndex, double threshold, bool keepScores = true, LabelMerges? merges = null)
     {
         ArgumentNullException.ThrowIfNull(modelClasses);
         if (modelClasses.Count == 0)
@@ -62,13 +66,17 @@ public sealed class EvaluationAccumulator
         _benignIndex = benignClassIndex;
         _threshold = threshold;
         _keepScores = keepScores;
+        Merges = merges ?? LabelMerges.None;
         ModelClasses = [.. modelClasses];
         ModelLevel = modelLevel;
         for (var level = modelLevel; level <= LabelLevel.Binary; level++)
         {
-            _levels[(int)level] = new LevelState(ModelClasses, level, benignClassIndex);
+            _levels[(int)level] = new LevelState(ModelClasses, level, benignClassIndex, Merges);
         }
     }
+
+    /// <summary>Labels compared as one.</summary>
+    public LabelMerges Merges { get; }
 
     /// <summary>The model's classes, in probability order.</summary>
     public IReadOnlyList<string> ModelClasses { get; }
@@ -177,23 +185,40 @@ public sealed class EvaluationAccumulator
             correct += confusion[a][a];
         }
 
-        var perClass = ClassificationMath.PerClass(confusion);
+        // Averages are over the classes present in the data (support > 0). A class the model predicted that has no row
+        // here has no recall and an F1 of 0 by definition; counting it would measure the data's coverage, not the model
+        // (a four-class file scored by a seven-class model gave a macro-F1 of 0.48 where the present classes had 0.95).
+        // Those predictions stay in the confusion matrix and accuracy, are listed apart with their counts, and the
+        // scikit-learn-style average over every label with rows or predictions is kept as macro_f1_all_labels.
+        var all = ClassificationMath.PerClass(confusion);
         var labels = shown.Select(i => state.Labels[i]).ToArray();
-        double macro = perClass.Length == 0 ? 0 : perClass.Average(m => m.F1);
-        double weighted = Rows == 0 ? 0 : perClass.Sum(m => m.F1 * m.Support) / Rows;
+        var present = Enumerable.Range(0, shown.Length).Where(a => all[a].Support > 0).ToArray();
+        var absent = Enumerable.Range(0, shown.Length).Where(a => all[a].Support == 0).ToArray();
+        double Mean(Func<ClassMetrics, double> f) => present.Length == 0 ? 0 : present.Average(a => f(all[a]));
+        double Weighted(Func<ClassMetrics, double> f) => Rows == 0 ? 0 : present.Sum(a => f(all[a]) * all[a].Support) / Rows;
+        var presentLabels = present.Select(a => labels[a]).ToArray();
+        var prAuc = _keepScores ? PrAuc(state, [.. present.Select(a => shown[a])]) : Ordered(presentLabels, presentLabels.Select(_ => (double?)null).ToArray());
 
         return new EvaluationMetrics
         {
             Level = at,
             Rows = Rows,
             Accuracy = Rows == 0 ? 0 : (double)correct / Rows,
-            MacroF1 = macro,
-            WeightedF1 = weighted,
+            MacroF1 = Mean(m => m.F1),
+            WeightedF1 = Weighted(m => m.F1),
+            MacroPrecision = Mean(m => m.Precision),
+            MacroRecall = Mean(m => m.Recall),
+            WeightedPrecision = Weighted(m => m.Precision),
+            WeightedRecall = Weighted(m => m.Recall),
+            MacroF1AllLabels = all.Length == 0 ? 0 : all.Average(m => m.F1),
+            ClassesPresent = presentLabels,
+            PredictedNotInData = absent.ToDictionary(a => labels[a], a => confusion.Sum(row => row[a]), StringComparer.Ordinal),
+            MergedLabels = Merges.Map,
             BenignFpr = _benignIndex < 0 || _benignRows == 0 ? null : (double)_benignFlagged / _benignRows,
             AttackRecall = _benignIndex < 0 || _attackRows == 0 ? null : (double)_attackDetected / _attackRows,
-            PerClass = Ordered(labels, perClass),
+            PerClass = Ordered(presentLabels, [.. present.Select(a => all[a])]),
             Confusion = new ConfusionMatrix(labels, confusion),
-            PrAuc = _keepScores ? PrAuc(state, shown) : Ordered(labels, labels.Select(_ => (double?)null).ToArray()),
+            PrAuc = prAuc,
             LabelsNotInModel = [.. shown.Where(i => i >= state.ModelLabelCount && support[i] > 0).Select(i => state.Labels[i])],
             Threshold = _threshold,
             BenignRows = _benignRows,
@@ -269,7 +294,7 @@ public sealed class EvaluationAccumulator
         for (int l = 0; l < 3; l++)
         {
             var level = (LabelLevel)l;
-            indexAt[l] = _levels[l] is { } state && level >= truth.Level ? state.IndexOf(truth.At(level)) : -1;
+            indexAt[l] = _levels[l] is { } state && level >= truth.Level ? state.IndexOf(Merges.Apply(truth.At(level))) : -1;
         }
 
         slot = _truths.Count;
@@ -344,13 +369,13 @@ public sealed class EvaluationAccumulator
         private long[] _cells;
         private int _stride;
 
-        public LevelState(IReadOnlyList<string> modelClasses, LabelLevel level, int benignClassIndex)
+        public LevelState(IReadOnlyList<string> modelClasses, LabelLevel level, int benignClassIndex, LabelMerges merges)
         {
             Level = level;
             ModelToLabel = new int[modelClasses.Count];
             for (int k = 0; k < modelClasses.Count; k++)
             {
-                ModelToLabel[k] = IndexOf(EvaluationLevels.Map(modelClasses[k], level));
+                ModelToLabel[k] = IndexOf(merges.Apply(EvaluationLevels.Map(modelClasses[k], level)));
             }
 
             ModelLabelCount = _labels.Count;

@@ -55,7 +55,8 @@ public sealed record ReadAccounting
 
 /// <summary>
 /// The report of one evaluation, as `stakeout evaluate --json` prints it: the metrics at the shared level (top-level
-/// fields <c>level</c>, <c>rows</c>, <c>accuracy</c>, <c>macro_f1</c>, <c>weighted_f1</c>, <c>benign_fpr</c>,
+/// fields <c>level</c>, <c>rows</c>, <c>accuracy</c>, <c>macro_f1</c> and <c>weighted_f1</c> (over the classes present in the
+/// data), <c>classes_present</c>, <c>predicted_not_in_data</c>, <c>macro_f1_all_labels</c>, <c>benign_fpr</c>,
 /// <c>attack_recall</c>, <c>per_class</c>, <c>confusion</c>, <c>pr_auc</c>, <c>threshold</c>), what was compared, and the
 /// reader's accounting.
 /// </summary>
@@ -93,6 +94,33 @@ public sealed record EvaluationReport
 
     /// <summary>See <see cref="EvaluationMetrics.WeightedF1"/>.</summary>
     [JsonPropertyName("weighted_f1")] public double WeightedF1 => Metrics.WeightedF1;
+
+    /// <summary>See <see cref="EvaluationMetrics.AveragesOver"/>.</summary>
+    [JsonPropertyName("averages_over")] public string AveragesOver => Metrics.AveragesOver;
+
+    /// <summary>See <see cref="EvaluationMetrics.MacroPrecision"/>.</summary>
+    [JsonPropertyName("macro_precision")] public double MacroPrecision => Metrics.MacroPrecision;
+
+    /// <summary>See <see cref="EvaluationMetrics.MacroRecall"/>.</summary>
+    [JsonPropertyName("macro_recall")] public double MacroRecall => Metrics.MacroRecall;
+
+    /// <summary>See <see cref="EvaluationMetrics.WeightedPrecision"/>.</summary>
+    [JsonPropertyName("weighted_precision")] public double WeightedPrecision => Metrics.WeightedPrecision;
+
+    /// <summary>See <see cref="EvaluationMetrics.WeightedRecall"/>.</summary>
+    [JsonPropertyName("weighted_recall")] public double WeightedRecall => Metrics.WeightedRecall;
+
+    /// <summary>See <see cref="EvaluationMetrics.MacroF1AllLabels"/>.</summary>
+    [JsonPropertyName("macro_f1_all_labels")] public double MacroF1AllLabels => Metrics.MacroF1AllLabels;
+
+    /// <summary>See <see cref="EvaluationMetrics.ClassesPresent"/>.</summary>
+    [JsonPropertyName("classes_present")] public IReadOnlyList<string> ClassesPresent => Metrics.ClassesPresent;
+
+    /// <summary>See <see cref="EvaluationMetrics.PredictedNotInData"/>.</summary>
+    [JsonPropertyName("predicted_not_in_data")] public IReadOnlyDictionary<string, long> PredictedNotInData => Metrics.PredictedNotInData;
+
+    /// <summary>See <see cref="EvaluationMetrics.MergedLabels"/>.</summary>
+    [JsonPropertyName("merged_labels")] public IReadOnlyDictionary<string, string> MergedLabels => Metrics.MergedLabels;
 
     /// <summary>See <see cref="EvaluationMetrics.BenignFpr"/>.</summary>
     [JsonPropertyName("benign_fpr")] public double? BenignFpr => Metrics.BenignFpr;

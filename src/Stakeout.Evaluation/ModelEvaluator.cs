@@ -21,6 +21,9 @@ public sealed record EvaluationOptions
     /// <summary>Compute PR-AUC (keeps 4 bytes per model class per row in memory).</summary>
     public bool PrAuc { get; init; } = true;
 
+    /// <summary>Labels compared as one (<c>--merge-labels DDoS=DoS</c>), for data labelled by another taxonomy.</summary>
+    public LabelMerges Merges { get; init; } = LabelMerges.None;
+
     /// <summary>Threads scoring a batch at once; 0 means one per processor.</summary>
     public int ScoringThreads { get; init; }
 
@@ -96,7 +99,7 @@ public sealed class ModelEvaluator
         var manifest = _scorer.Manifest;
         var modelLevel = EvaluationLevels.Parse(manifest.LabelLevel);
         double threshold = _options.Threshold ?? manifest.Threshold;
-        var accumulator = new EvaluationAccumulator(_scorer.Classes, modelLevel, _scorer.BenignClassIndex, threshold, _options.PrAuc);
+        var accumulator = new EvaluationAccumulator(_scorer.Classes, modelLevel, _scorer.BenignClassIndex, threshold, _options.PrAuc, _options.Merges);
         int classes = _scorer.Classes.Count;
         int threads = _options.ScoringThreads == 0 ? Environment.ProcessorCount : _options.ScoringThreads;
         float[] probabilities = [];

@@ -28,6 +28,9 @@ internal sealed class ChunkTally
     public Dictionary<string, long>? UnknownLabels;
     public LabelLevel? CoarsestLevel;
 
+    /// <summary>Each row's duplicate key (features and label hashed), computed in the parallel parse; null when duplicates are ignored.</summary>
+    public UInt128[]? RowKeys;
+
     public void AddQuirksTo(Action<string, long> add)
     {
         add("crlf_line_endings", CrLines);

@@ -255,6 +255,12 @@ public sealed class FlowRead
             else
             {
                 new ChunkParser(map, _options, Report.Labels, file, tally).Parse(chunk.Data, chunk.FirstLine, batch);
+                if (_seen is not null)
+                {
+                    // Hashing every row is most of the duplicate check's cost; done here it runs on every core, and only
+                    // the set lookups stay in file order on the reading thread (issue 23, finding 5).
+                    tally.RowKeys = RowKeys(batch);
+                }
             }
         }
         finally
@@ -273,7 +279,7 @@ public sealed class FlowRead
             throw new FlowDataException(r.File, r.Line, r.Field, r.Detail);
         }
 
-        long duplicates = _seen is null ? 0 : Deduplicate(batch);
+        long duplicates = _seen is null ? 0 : Deduplicate(batch, tally.RowKeys);
         long dropped = tally.NonFiniteDrops + (_options.Duplicates == DuplicatePolicy.Drop ? duplicates : 0);
 
         file.RowsRead += tally.RowsRead;
@@ -355,16 +361,27 @@ public sealed class FlowRead
         }
     }
 
+    private static UInt128[] RowKeys(FlowBatch batch)
+    {
+        var keys = new UInt128[batch.Count];
+        for (int r = 0; r < batch.Count; r++)
+        {
+            var features = batch.Features.AsSpan(r * FeatureSchema.Count, FeatureSchema.Count);
+            keys[r] = XxHash128.HashToUInt128(MemoryMarshal.AsBytes(features), batch.LabelIds[r]);
+        }
+
+        return keys;
+    }
+
     /// <summary>Finds rows seen before (same features, same label) and, under <see cref="DuplicatePolicy.Drop"/>, removes them.</summary>
-    private long Deduplicate(FlowBatch batch)
+    private long Deduplicate(FlowBatch batch, UInt128[]? keys)
     {
         long duplicates = 0;
         int write = 0;
         bool drop = _options.Duplicates == DuplicatePolicy.Drop;
         for (int r = 0; r < batch.Count; r++)
         {
-            var features = batch.Features.AsSpan(r * FeatureSchema.Count, FeatureSchema.Count);
-            UInt128 key = XxHash128.HashToUInt128(MemoryMarshal.AsBytes(features), batch.LabelIds[r]);
+            UInt128 key = keys is not null ? keys[r] : XxHash128.HashToUInt128(MemoryMarshal.AsBytes(batch.Features.AsSpan(r * FeatureSchema.Count, FeatureSchema.Count)), batch.LabelIds[r]);
             bool isNew = _seen!.Add(key);
             if (!isNew)
             {

@@ -183,11 +183,103 @@ public sealed class EvaluationAccumulatorTests
 
         Assert.Equal(0, m.PerClass["DDoS"].Recall);
         Assert.Equal(1, m.PerClass["DDoS"].Support);
-        Assert.Equal(0, m.PerClass["DoS Hulk"].Precision);
+        Assert.DoesNotContain("DoS Hulk", m.PerClass.Keys); // predicted, but no row: listed apart
+        Assert.Equal(1, m.PredictedNotInData["DoS Hulk"]);
         Assert.Equal(["BENIGN", "DoS Hulk", "DDoS"], m.Confusion.Labels);
         Assert.Equal(0.5, m.Accuracy, 12);
         Assert.Equal(["DDoS"], m.LabelsNotInModel);
         Assert.Contains("Not classes of this model (never predictable, recall 0 by construction): DDoS", ClassificationReportText.Format(m), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Compute_PredictedClassAbsentFromData_AveragesOverPresentClassesAndListsItApart()
+    {
+        // y = [B,B,P,P]; pred = [B,B,P,D] (DoS Hulk has no row). Over the present classes, as
+        // sklearn.metrics.f1_score(y, pred, average='macro', labels=['BENIGN','PortScan']) == 0.8333333333333333,
+        // precision (1 + 1) / 2, recall (1 + 0.5) / 2; with DoS Hulk at F1 0 (sklearn's default label set) 0.5555555555555556.
+        var m = Fill(
+        [
+            ("BENIGN", [.9f, .05f, .05f]),
+            ("BENIGN", [.8f, .1f, .1f]),
+            ("PortScan", [.1f, .2f, .7f]),
+            ("PortScan", [.1f, .7f, .2f]),
+        ]).Compute();
+
+        Assert.Equal(5.0 / 6, m.MacroF1, 12);
+        Assert.Equal(1.0, m.MacroPrecision, 12);
+        Assert.Equal(0.75, m.MacroRecall, 12);
+        Assert.Equal(5.0 / 9, m.MacroF1AllLabels, 12);
+        Assert.Equal(((2 * 1.0) + (2 * (2.0 / 3))) / 4, m.WeightedF1, 12);
+        Assert.Equal(["BENIGN", "PortScan"], m.ClassesPresent);
+        Assert.Equal(["BENIGN", "PortScan"], m.PerClass.Keys);
+        Assert.Equal(new Dictionary<string, long> { ["DoS Hulk"] = 1 }, m.PredictedNotInData);
+        Assert.Equal(["BENIGN", "DoS Hulk", "PortScan"], m.Confusion.Labels);
+        Assert.Equal("classes_present_in_data", m.AveragesOver);
+        string text = ClassificationReportText.Format(m);
+        Assert.Contains("Averages are over the 2 class(es) present in the data.", text, StringComparison.Ordinal);
+        Assert.Contains("Predicted but not in the data", text, StringComparison.Ordinal);
+        Assert.Contains("DoS Hulk 1 row(s)", text, StringComparison.Ordinal);
+        Assert.Contains("0.5556", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Compute_MergedLabels_ModelClassesAndTruthCountAsOne()
+    {
+        // A model that tells DDoS from DoS Hulk, on data that calls every flood DoS Hulk: merged, the row whose DDoS and
+        // DoS Hulk probabilities add up to 0.9 is a correct DoS Hulk prediction instead of a DDoS error.
+        string[] classes = [LabelTaxonomy.Benign, "DDoS", "DoS Hulk"];
+        (string, float[])[] rows = [("DoS Hulk", [.1f, .5f, .4f]), ("DoS Hulk", [.1f, .2f, .7f]), ("BENIGN", [.9f, .05f, .05f])];
+        var plain = new EvaluationAccumulator(classes, LabelLevel.Class, 0, 0.5);
+        var merged = new EvaluationAccumulator(classes, LabelLevel.Class, 0, 0.5, merges: LabelMerges.Parse(["DDoS=DoS Hulk"]));
+        foreach (var (truth, p) in rows)
+        {
+            plain.Add(truth, p);
+            merged.Add(truth, p);
+        }
+
+        var before = plain.Compute();
+        var after = merged.Compute();
+
+        Assert.Equal(2.0 / 3, before.Accuracy, 12);
+        Assert.Equal(1, before.PredictedNotInData["DDoS"]);
+        Assert.Equal(1.0, after.Accuracy, 12);
+        Assert.Equal(1.0, after.MacroF1, 12);
+        Assert.Empty(after.PredictedNotInData);
+        Assert.Equal(["BENIGN", "DoS Hulk"], after.Confusion.Labels);
+        Assert.Equal("DoS Hulk", after.MergedLabels["DDoS"]);
+        Assert.Equal(1.0, after.PrAuc["DoS Hulk"]!.Value, 12);
+    }
+
+    [Theory]
+    [InlineData("DDoS")]
+    [InlineData("=DoS")]
+    [InlineData("DDoS=")]
+    [InlineData("A=B=C")]
+    public void LabelMergesParse_Malformed_NamesTheOptionAndText(string text)
+    {
+        var ex = Assert.Throws<ArgumentException>(() => LabelMerges.Parse([text]));
+
+        Assert.Contains("--merge-labels takes FROM=TO", ex.Message, StringComparison.Ordinal);
+        Assert.Contains($"'{text}'", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void LabelMergesParse_ChainAndList_ResolveToTheEnd()
+    {
+        var merges = LabelMerges.Parse(["DoS Hulk,DoS slowloris=DoS", "DoS=Flood", "DDoS=Flood"]);
+
+        Assert.Equal("Flood", merges.Apply("DoS Hulk"));
+        Assert.Equal("Flood", merges.Apply("DoS"));
+        Assert.Equal("Flood", merges.Apply("DDoS"));
+        Assert.Equal("PortScan", merges.Apply("PortScan"));
+    }
+
+    [Fact]
+    public void LabelMergesParse_Cycle_Refused()
+    {
+        var ex = Assert.Throws<ArgumentException>(() => LabelMerges.Parse(["DoS=DDoS", "DDoS=DoS"]));
+
+        Assert.Contains("cycle", ex.Message, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -86,6 +86,8 @@ public sealed class ReportGoldenTests
            macro avg    0.7500    0.6944    0.7071        10
         weighted avg    0.7500    0.7000    0.7114        10
 
+        Averages are over the 3 class(es) present in the data.
+
         BENIGN false-positive rate: 0.2500 (1 of 4 benign flows at or above the threshold)
         Attack recall:              0.8333 (5 of 6 attack flows at or above the threshold)
 

@@ -26,6 +26,43 @@ internal static class StakeoutProcess
         return (process, process.StandardError.ReadToEndAsync());
     }
 
+    /// <summary>
+    /// Starts <c>stakeout ARGS</c> as a bash script starts a background job (<c>stakeout ... &amp;</c>): with SIGINT and
+    /// SIGQUIT ignored, which exec keeps. With <paramref name="stdin"/> the process reads that stream's writes.
+    /// </summary>
+    public static (Process Process, Task<string> Stderr) StartAsBackgroundJob(bool stdin, params string[] args)
+    {
+        var psi = new ProcessStartInfo("/bin/sh") { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = stdin, UseShellExecute = false };
+        psi.ArgumentList.Add("-c");
+        psi.ArgumentList.Add("trap '' INT QUIT; exec dotnet \"$0\" \"$@\"");
+        psi.ArgumentList.Add(Dll);
+        foreach (string a in args)
+        {
+            psi.ArgumentList.Add(a);
+        }
+
+        var process = Process.Start(psi)!;
+        _ = process.StandardOutput.ReadToEndAsync();
+        return (process, process.StandardError.ReadToEndAsync());
+    }
+
+    /// <summary>Waits (bounded) until something listens on the loopback <paramref name="port"/>, without connecting to it.</summary>
+    public static async Task<bool> WaitForListenerAsync(int port, Process process, TimeSpan bound)
+    {
+        var clock = Stopwatch.StartNew();
+        while (clock.Elapsed < bound && !process.HasExited)
+        {
+            if (System.Net.NetworkInformation.IPGlobalProperties.GetIPGlobalProperties().GetActiveTcpListeners().Any(e => e.Port == port))
+            {
+                return true;
+            }
+
+            await Task.Delay(100);
+        }
+
+        return false;
+    }
+
     /// <summary>Sends <paramref name="signal"/> (e.g. <c>-TERM</c>, <c>-HUP</c>) to the process.</summary>
     public static void Signal(Process process, string signal) =>
         Process.Start("kill", [signal, process.Id.ToString(CultureInfo.InvariantCulture)])!.WaitForExit();

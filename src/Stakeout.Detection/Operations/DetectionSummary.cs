@@ -81,6 +81,8 @@ public sealed record DetectionSummary
 
     /// <summary>Drift checks against the training profile (null when the model has none or they are off).</summary>
     [JsonPropertyName("drift")] public DriftSummary? Drift { get; init; }
+    /// <summary>How the run ended once told to stop, and what the shutdown bound cut short (nothing when complete).</summary>
+    [JsonPropertyName("shutdown")] public ShutdownReport Shutdown { get; init; } = ShutdownReport.NotStopped;
 
     /// <summary>Wall time of the run.</summary>
     [JsonPropertyName("seconds")] public double Seconds { get; init; }
@@ -117,6 +119,7 @@ public sealed record DetectionSummary
             Read = read,
             AnomalyThreshold = model.Anomaly is null ? null : model.AnomalyThreshold,
             Drift = pipeline.Drift.Active ? pipeline.Drift.Summary() : null,
+            Shutdown = pipeline.Shutdown,
             Seconds = Math.Round(elapsed.TotalSeconds, 3),
         };
     }

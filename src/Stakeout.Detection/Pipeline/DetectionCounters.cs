@@ -9,6 +9,9 @@ public static class DropReasons
     /// <summary>Dropped by the drop-oldest backpressure policy.</summary>
     public const string Backpressure = "backpressure";
 
+    /// <summary>Still queued, or still being handed over by a source, when the shutdown bound ran out.</summary>
+    public const string ShutdownTimeout = "shutdown_timeout";
+
     /// <summary>A non-finite feature under the reader's drop policy.</summary>
     public const string NonFinite = "non_finite";
 

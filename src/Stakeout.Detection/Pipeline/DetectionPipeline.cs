@@ -26,6 +26,8 @@ public sealed class DetectionPipeline
     private Channel<ScoringBatch>? _scored;
     private FlowSourceContext? _context;
     private int _started;
+    private volatile bool _abandonQueued;
+    private bool[] _closed = [];
     private int _openAggregates;
 
     /// <summary>
@@ -48,6 +50,8 @@ public sealed class DetectionPipeline
 
     /// <summary>The drift checks against the model's training profile.</summary>
     public DriftMonitor Drift { get; }
+    /// <summary>How the run ended once told to stop: within the shutdown bound or not, and what was not flushed.</summary>
+    public ShutdownReport Shutdown { get; private set; } = ShutdownReport.NotStopped;
 
     /// <summary>The accounting.</summary>
     public DetectionCounters Counters { get; } = new();
@@ -119,7 +123,8 @@ public sealed class DetectionPipeline
     /// <summary>
     /// Runs <paramref name="sources"/> until they end, <paramref name="stop"/> is signalled or the flow limit is reached,
     /// then drains: every flow already in is parsed, scored and alerted, aggregation groups are closed, and sinks get up
-    /// to <see cref="DetectionOptions.DrainTimeout"/> to write what they hold. A source that fails (e.g. a stream whose
+    /// to <see cref="DetectionOptions.DrainTimeout"/> to write what they hold. Once stopped, it returns within
+    /// <see cref="DetectionOptions.ShutdownTimeout"/> whatever a source or sink does; <see cref="Shutdown"/> says what was not flushed. A source that fails (e.g. a stream whose
     /// features do not fit the model) stops the others; its exception is rethrown after the drain.
     /// </summary>
     public async Task RunAsync(IReadOnlyList<IFlowSource> sources, CancellationToken stop = default)
@@ -146,6 +151,7 @@ public sealed class DetectionPipeline
         _parsed = Channel.CreateBounded<FlowChunk>(new BoundedChannelOptions(capacity) { SingleReader = true, SingleWriter = true });
         _batches = Channel.CreateBounded<ScoringBatch>(new BoundedChannelOptions(capacity) { SingleReader = true, SingleWriter = true });
         _scored = Channel.CreateBounded<ScoringBatch>(new BoundedChannelOptions(capacity) { SingleReader = true, SingleWriter = true });
+        _closed = new bool[_sinks.Count];
         _context = new FlowSourceContext(_ingress.Writer, _options, _model, Counters, stopSources, _time, _logger);
 
         using var abortSinks = new CancellationTokenSource();
@@ -158,15 +164,45 @@ public sealed class DetectionPipeline
             Task.Run(PolicyStageAsync, CancellationToken.None),
         };
 
+        // The shutdown bound starts when the sources are told to stop (a signal, --duration, --max-flows).
+        var stopped = new TaskCompletionSource<long>(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var onStop = stopSources.Token.Register(() => stopped.TrySetResult(_time.GetTimestamp()));
+        using var endBounds = new CancellationTokenSource();
+        var sourceBound = AfterStopAsync(stopped.Task, _options.ShutdownTimeout / 2, endBounds.Token);
+        var queueBound = AfterStopAsync(stopped.Task, _options.ShutdownTimeout * 3 / 4, endBounds.Token);
+        var finalBound = AfterStopAsync(stopped.Task, _options.ShutdownTimeout, endBounds.Token);
+        _ = queueBound.ContinueWith(t => _abandonQueued = t.IsCompletedSuccessfully, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+
         var sourceErrors = new List<Exception>();
         var sourceTasks = sources.Select(s => RunSourceAsync(s, _context, sourceErrors)).ToList();
-        await Task.WhenAll(sourceTasks).ConfigureAwait(false);
+        var abandonedSources = new List<string>();
+        var sourcesDone = Task.WhenAll(sourceTasks);
+        if (await Task.WhenAny(sourcesDone, sourceBound).ConfigureAwait(false) != sourcesDone)
+        {
+            // A source that does not return once told to stop (a read of stdin that cannot be cancelled, a flow meter
+            // flushing a huge table) must not hold the shutdown: what it already handed over is drained; the rest of
+            // its input is never read. Anything it hands over from now on is counted as dropped (shutdown_timeout).
+            for (int i = 0; i < sources.Count; i++)
+            {
+                if (!sourceTasks[i].IsCompleted)
+                {
+                    abandonedSources.Add(sources[i].Name);
+                    Log.SourceAbandoned(_logger, sources[i].Name, _options.ShutdownTimeout.TotalSeconds / 2);
+                }
+            }
+        }
+
         _ingress.Writer.TryComplete();
 
         Exception? stageError = null;
+        var stagesDone = Task.WhenAll(stages);
         try
         {
-            await Task.WhenAll(stages).ConfigureAwait(false);
+            await Task.WhenAny(stagesDone, finalBound).ConfigureAwait(false);
+            if (stagesDone.IsCompleted)
+            {
+                await stagesDone.ConfigureAwait(false);
+            }
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
@@ -178,11 +214,41 @@ public sealed class DetectionPipeline
             runner.Complete();
         }
 
-        abortSinks.CancelAfter(_options.DrainTimeout);
-        await Task.WhenAll(sinkTasks).ConfigureAwait(false);
-        foreach (var sink in _sinks)
+        // Sinks retry a failing write for DrainTimeout at most, and never past the shutdown bound.
+        var drain = _options.DrainTimeout;
+        if (stopped.Task.IsCompleted)
         {
-            await sink.DisposeAsync().ConfigureAwait(false);
+            var left = _options.ShutdownTimeout - _time.GetElapsedTime(stopped.Task.Result);
+            drain = left < drain ? (left > TimeSpan.Zero ? left : TimeSpan.Zero) : drain;
+        }
+
+        abortSinks.CancelAfter(drain);
+        var sinksDone = Task.WhenAll(sinkTasks);
+        await Task.WhenAny(sinksDone, finalBound).ConfigureAwait(false);
+        var closing = CloseSinksAsync();
+        var unclosed = new List<string>();
+        if (await Task.WhenAny(closing, finalBound).ConfigureAwait(false) != closing)
+        {
+            unclosed.AddRange(_sinks.Where((_, i) => !_closed[i]).Select(x => x.Name));
+        }
+
+        await endBounds.CancelAsync().ConfigureAwait(false);
+        long notProcessed = Counters.Snapshot().DroppedByReason.GetValueOrDefault(DropReasons.ShutdownTimeout);
+        Shutdown = stopped.Task.IsCompleted
+            ? new ShutdownReport(
+                Stopped: true,
+                Seconds: Math.Round(_time.GetElapsedTime(stopped.Task.Result).TotalSeconds, 3),
+                BoundSeconds: _options.ShutdownTimeout.TotalSeconds,
+                Complete: abandonedSources.Count == 0 && stagesDone.IsCompleted && sinksDone.IsCompleted && unclosed.Count == 0 && notProcessed == 0
+                    && _runners.All(r => r.Status.Lost == 0),
+                AbandonedSources: abandonedSources,
+                FlowsNotProcessed: notProcessed + (stagesDone.IsCompleted ? 0 : QueuedFlows()),
+                AlertsNotWritten: _runners.Sum(r => r.Status.Lost + r.Queued),
+                SinksNotClosed: unclosed)
+            : ShutdownReport.NotStopped;
+        if (!Shutdown.Complete)
+        {
+            Log.ShutdownIncomplete(_logger, Shutdown.BoundSeconds, Shutdown.FlowsNotProcessed, Shutdown.AlertsNotWritten, string.Join(", ", [.. abandonedSources, .. unclosed.Select(u => "sink " + u)]));
         }
 
         if (stageError is not null)
@@ -201,6 +267,33 @@ public sealed class DetectionPipeline
         }
     }
 
+    private async Task CloseSinksAsync()
+    {
+        for (int i = 0; i < _sinks.Count; i++)
+        {
+            await _sinks[i].DisposeAsync().ConfigureAwait(false);
+            _closed[i] = true;
+        }
+    }
+
+    /// <summary>Completes <paramref name="after"/> past the stop signal; is cancelled (never completes) if no stop comes before the run ends.</summary>
+    private async Task AfterStopAsync(Task<long> stopped, TimeSpan after, CancellationToken end)
+    {
+        long at = await stopped.WaitAsync(end).ConfigureAwait(false);
+        var left = after - _time.GetElapsedTime(at);
+        if (left > TimeSpan.Zero)
+        {
+            await Task.Delay(left, _time, end).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Flows counted in but not yet scored, rejected or dropped (in flight between stages).</summary>
+    private long QueuedFlows()
+    {
+        var s = Counters.Snapshot();
+        return Math.Max(0, s.FlowsIn - s.FlowsScored - s.FlowsRejected - s.FlowsDropped);
+    }
+
     private async Task RunSourceAsync(IFlowSource source, FlowSourceContext context, List<Exception> errors)
     {
         try
@@ -209,7 +302,7 @@ public sealed class DetectionPipeline
         }
         catch (OperationCanceledException) when (context.Stopping.IsCancellationRequested)
         {
-            // Stopping is how sources are told to end.
+            // Stopping is how sources are told to end (and how a source abandoned at shutdown learns it).
         }
         catch (Exception ex)
         {
@@ -230,6 +323,15 @@ public sealed class DetectionPipeline
         {
             await foreach (var item in _ingress!.Reader.ReadAllAsync().ConfigureAwait(false))
             {
+                if (_abandonQueued)
+                {
+                    // Past three quarters of the shutdown bound: what is still queued is counted, not scored, so
+                    // that the sinks keep the rest of the bound to write what was scored.
+                    Counters.AddDropped(DropReasons.ShutdownTimeout, item.FlowCount);
+                    item.Release();
+                    continue;
+                }
+
                 switch (item)
                 {
                     case TextChunk text:

@@ -144,8 +144,21 @@ public sealed class FlowSourceContext
         }
     }
 
-    internal ValueTask WriteAsync(IngestItem item, CancellationToken cancellationToken) =>
-        _ingress.WriteAsync(item, cancellationToken);
+    internal async ValueTask WriteAsync(IngestItem item, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await _ingress.WriteAsync(item, cancellationToken).ConfigureAwait(false);
+        }
+        catch (ChannelClosedException)
+        {
+            // The pipeline stopped taking flows (a source still writing after the shutdown bound gave up on it): the
+            // flows were counted in, so they are counted as dropped, and the source is told it must end.
+            Counters.AddDropped(DropReasons.ShutdownTimeout, item.FlowCount);
+            item.Release();
+            throw new OperationCanceledException("the detection pipeline no longer takes flows (shutdown).", _stop.Token);
+        }
+    }
 
     internal void Track(FlowTextFeed stream, bool active)
     {
@@ -400,7 +413,7 @@ public sealed class FlowTextFeed
         {
             await _context.WriteAsync(item, cancellationToken).ConfigureAwait(false);
         }
-        catch (OperationCanceledException)
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
             // The flows were counted in; a write abandoned at a hard stop is accounted as dropped, never silently lost.
             _context.Counters.AddDropped("shutdown", item.FlowCount);

@@ -152,18 +152,24 @@ public sealed class StreamFlowSource(string name, Func<Stream> open) : IFlowSour
         ArgumentNullException.ThrowIfNull(context);
         var stream = context.OpenTextStream(Name);
         var input = _open();
-        await using (input.ConfigureAwait(false))
+        var buffer = new byte[64 * 1024];
+        bool readPending = false;
+        try
         {
-            var buffer = new byte[64 * 1024];
             while (!stream.Stopped)
             {
+                // A read of a pipe or terminal (stdin) does not honour cancellation: a sender that keeps the pipe open
+                // would hold the monitor forever after a signal. So the wait is cancelled, not the read; the read is
+                // left behind (its bytes were never received, so nothing counted is lost) and the stream ends now.
+                var read = input.ReadAsync(buffer, context.Stopping).AsTask();
                 int n;
                 try
                 {
-                    n = await input.ReadAsync(buffer, context.Stopping).ConfigureAwait(false);
+                    n = await read.WaitAsync(context.Stopping).ConfigureAwait(false);
                 }
                 catch (OperationCanceledException)
                 {
+                    readPending = !read.IsCompleted;
                     break;
                 }
 
@@ -173,6 +179,13 @@ public sealed class StreamFlowSource(string name, Func<Stream> open) : IFlowSour
                 }
 
                 await stream.WriteAsync(buffer.AsMemory(0, n)).ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            if (!readPending)
+            {
+                await input.DisposeAsync().ConfigureAwait(false);
             }
         }
 
