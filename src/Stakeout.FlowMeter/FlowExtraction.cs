@@ -47,17 +47,19 @@ public static class FlowExtraction
         foreach (string path in captures)
         {
             long before = csv.Rows;
-            var meter = new PacketFlowMeter(options, csv);
+            using var gui = options.Order == FlowOrder.CicFlowMeter ? new GuiOrder(csv, zone) : null;
+            var meter = new PacketFlowMeter(options, (IFlowSink?)gui ?? csv);
             using (var reader = CaptureReader.Open(path, meter.Weird))
             {
                 meter.ProcessAll(reader, cancellationToken);
                 meter.Flush();
+                gui?.AppendEnded(output);
                 reports.Add(new CaptureFileReport(
                     path,
                     reader.Format,
                     meter.Weird.Records,
                     meter.Weird.Decoded,
-                    csv.Rows - before,
+                    csv.Rows - before + (gui?.Ended ?? 0),
                     meter.Weird.Summary(),
                     meter.Flows.SuppressedSinglePacket,
                     meter.Flows.Evicted));
@@ -76,7 +78,71 @@ public static class FlowExtraction
         using var reader = CaptureReader.Open(path, meter.Weird);
         meter.ProcessAll(reader);
         meter.Flush();
+        if (options.Order == FlowOrder.CicFlowMeter)
+        {
+            // The GUI's order (FlowOrder.CicFlowMeter): the flows open at the end first, then those a packet ended.
+            return [.. sink.Flows.Where(f => f.Reason == FlowEndReason.EndOfCapture), .. sink.Flows.Where(f => f.Reason != FlowEndReason.EndOfCapture)];
+        }
+
         return sink.Flows;
+    }
+
+    /// <summary>
+    /// Puts a capture's rows in V4's GUI order: flows open at the end of the capture go straight to the CSV (the meter
+    /// reports them last, at its flush); flows ended earlier are held in a temporary file, deleted on close, and appended
+    /// after them. The file keeps memory flat on captures with millions of flows.
+    /// </summary>
+    private sealed class GuiOrder : IFlowSink, IDisposable
+    {
+        private readonly CicFlowCsvWriter _open;
+        private readonly FileStream _spill;
+        private readonly StreamWriter _spillText;
+        private readonly CicFlowCsvWriter _ended;
+
+        public GuiOrder(CicFlowCsvWriter open, TimeZoneInfo? zone)
+        {
+            _open = open;
+            _spill = new FileStream(
+                System.IO.Path.Combine(System.IO.Path.GetTempPath(), $"stakeout-flows-{Guid.NewGuid():N}.csv"),
+                FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, 1 << 16, FileOptions.DeleteOnClose);
+            _spillText = new StreamWriter(_spill, new System.Text.UTF8Encoding(false), 1 << 16, leaveOpen: true);
+            _ended = new CicFlowCsvWriter(_spillText, zone, "NeedManualLabel", ownsWriter: false, writeHeader: false);
+        }
+
+        /// <summary>Rows held and appended (flows a packet ended).</summary>
+        public long Ended => _ended.Rows;
+
+        public void OnFlow(in CompletedFlow flow)
+        {
+            if (flow.Reason == FlowEndReason.EndOfCapture)
+            {
+                _open.OnFlow(flow);
+            }
+            else
+            {
+                _ended.OnFlow(flow);
+            }
+        }
+
+        /// <summary>Appends the held rows to <paramref name="output"/> (call after the meter's flush).</summary>
+        public void AppendEnded(TextWriter output)
+        {
+            _spillText.Flush();
+            _spill.Position = 0;
+            using var text = new StreamReader(_spill, new System.Text.UTF8Encoding(false), false, 1 << 16, leaveOpen: true);
+            var buffer = new char[1 << 16];
+            int n;
+            while ((n = text.Read(buffer, 0, buffer.Length)) > 0)
+            {
+                output.Write(buffer, 0, n);
+            }
+        }
+
+        public void Dispose()
+        {
+            _spillText.Dispose();
+            _spill.Dispose();
+        }
     }
 
     private sealed class ListSink : IFlowSink

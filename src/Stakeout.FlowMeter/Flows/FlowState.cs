@@ -31,6 +31,10 @@ internal sealed class FlowState
     public bool Expired;
     public long Generation;
 
+    // Where V4's HashMap would hold this flow (FlowOrder.CicFlowMeter): the Flow ID's Java hash and insertion number.
+    public int JavaHash;
+    public long JavaInsertion;
+
     public long FlowStart;
     public long FlowLastSeen;
     public long ForwardLastSeen;

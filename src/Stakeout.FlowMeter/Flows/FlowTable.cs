@@ -18,6 +18,7 @@ internal sealed class FlowTable
     private readonly Queue<(FlowState Flow, long Generation)> _tombstones = new();
     private readonly double[] _features = new double[FeatureSchema.Count];
     private readonly bool _cic;
+    private readonly bool _v4Order;
     private readonly long _flowTimeout;
     private readonly long _activityTimeout;
     private readonly long _emitInterval;
@@ -25,6 +26,7 @@ internal sealed class FlowTable
     private FlowState? _tail;
     private long _nextSweep = long.MinValue;
     private long _lastPacket = long.MinValue;
+    private long _javaInsertions;
 
     public FlowTable(FlowMeterOptions options, IFlowSink sink, WeirdCounters weird)
     {
@@ -33,6 +35,7 @@ internal sealed class FlowTable
         _sink = sink ?? throw new ArgumentNullException(nameof(sink));
         _weird = weird ?? throw new ArgumentNullException(nameof(weird));
         _cic = options.Mode == FlowMeterMode.CicFlowMeter;
+        _v4Order = options.Order != FlowOrder.AsEnded;
         _flowTimeout = (long)options.FlowTimeout.TotalMicroseconds;
         _activityTimeout = (long)options.ActivityTimeout.TotalMicroseconds;
         _emitInterval = options.EmitInterval is { } i ? (long)i.TotalMicroseconds : 0;
@@ -51,8 +54,9 @@ internal sealed class FlowTable
 
         long now = p.TimestampMicros;
         _lastPacket = now;
-        if (now >= _nextSweep)
+        if (!_v4Order && now >= _nextSweep)
         {
+            // V4 has no sweep: a flow past its timeout waits for its next packet or the end (the CicFlowMeter orders).
             Sweep(now);
             _nextSweep = now + 1_000_000;
         }
@@ -93,15 +97,20 @@ internal sealed class FlowTable
 
     public void AdvanceClock(long now)
     {
-        if (now > _lastPacket)
+        if (!_v4Order && now > _lastPacket)
         {
             Sweep(now);
         }
     }
 
-    /// <summary>Ends every open flow (end of capture), oldest first.</summary>
+    /// <summary>Ends every open flow (end of capture): oldest first, or in V4's HashMap order.</summary>
     public void Flush()
     {
+        if (_v4Order)
+        {
+            FlushInJavaHashMapOrder();
+        }
+
         while (_head is { } flow)
         {
             End(flow, FlowEndReason.EndOfCapture, remove: true);
@@ -221,6 +230,12 @@ internal sealed class FlowTable
         var flow = _free.Count > 0 ? _free.Pop() : new FlowState();
         flow.Reset(key, p.Source, p.SourcePort, p.Destination, p.DestinationPort, p.Protocol);
         _flows[key] = flow;
+        if (_v4Order)
+        {
+            flow.JavaHash = JavaHashMapOrder.StringHash(FlowIdText(flow));
+            flow.JavaInsertion = _javaInsertions++;
+        }
+
         Stats.Started++;
         Stats.PeakFlows = Math.Max(Stats.PeakFlows, _flows.Count);
         First(flow, ref p);
@@ -232,6 +247,9 @@ internal sealed class FlowTable
         if (inherit)
         {
             flow.Reset(key, flow.Src, flow.SrcPort, flow.Dst, flow.DstPort, flow.Protocol);
+
+            // V4 removes the timed-out flow and puts the new one under the same key: the end of its bucket's chain.
+            flow.JavaInsertion = _javaInsertions++;
         }
         else
         {
@@ -360,10 +378,37 @@ internal sealed class FlowTable
             flow.DstPort,
             flow.Protocol,
             ToUtc(flow.FlowStart));
-        string id = string.Create(
-            CultureInfo.InvariantCulture,
-            $"{flow.Src}-{flow.Dst}-{flow.SrcPort}-{flow.DstPort}-{flow.Protocol}");
+        string id = FlowIdText(flow);
         _sink.OnFlow(new CompletedFlow(identity, id, flow.FlowStart, flow.PacketCount, reason, _features));
+    }
+
+    /// <summary>CICFlowMeter's Flow ID: the flow's forward source, destination, ports and protocol; also V4's table key.</summary>
+    private static string FlowIdText(FlowState flow)
+        => string.Create(CultureInfo.InvariantCulture, $"{flow.Src}-{flow.Dst}-{flow.SrcPort}-{flow.DstPort}-{flow.Protocol}");
+
+    /// <summary>
+    /// Reports the open flows in the order V4's <c>currentFlows.values()</c> walks them at the end of the capture. The
+    /// map held at most <see cref="FlowTableStats.PeakFlows"/> entries at once (V4 removes a flow at its FIN, puts its
+    /// successor after a timeout), which fixes its table size; see <see cref="JavaHashMapOrder"/>.
+    /// </summary>
+    private void FlushInJavaHashMapOrder()
+    {
+        var open = new List<FlowState>(_flows.Count);
+        for (var f = _head; f is not null; f = f.Next)
+        {
+            open.Add(f);
+        }
+
+        int capacity = JavaHashMapOrder.Capacity(Stats.PeakFlows);
+        open.Sort((a, b) =>
+        {
+            int c = JavaHashMapOrder.Bucket(a.JavaHash, capacity).CompareTo(JavaHashMapOrder.Bucket(b.JavaHash, capacity));
+            return c != 0 ? c : a.JavaInsertion.CompareTo(b.JavaInsertion);
+        });
+        foreach (var flow in open)
+        {
+            End(flow, FlowEndReason.EndOfCapture, remove: true);
+        }
     }
 
     /// <summary>The start as a UTC time; a damaged capture can carry times no <see cref="DateTime"/> holds, which become MinValue.</summary>

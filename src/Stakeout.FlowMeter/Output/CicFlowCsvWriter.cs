@@ -40,13 +40,22 @@ public sealed class CicFlowCsvWriter : IFlowSink, IDisposable
 
     /// <summary>Writes to <paramref name="writer"/> and writes the header now.</summary>
     public CicFlowCsvWriter(TextWriter writer, TimeZoneInfo? zone = null, string label = "NeedManualLabel", bool ownsWriter = true)
+        : this(writer, zone, label, ownsWriter, writeHeader: true)
+    {
+    }
+
+    /// <summary>Writes to <paramref name="writer"/>; the header only when <paramref name="writeHeader"/> (rows to be appended elsewhere).</summary>
+    internal CicFlowCsvWriter(TextWriter writer, TimeZoneInfo? zone, string label, bool ownsWriter, bool writeHeader)
     {
         _writer = writer ?? throw new ArgumentNullException(nameof(writer));
         _zone = zone ?? TimeZoneInfo.Utc;
         _label = label ?? throw new ArgumentNullException(nameof(label));
         _ownsWriter = ownsWriter;
-        _writer.Write(string.Join(',', Header));
-        _writer.Write('\n');
+        if (writeHeader)
+        {
+            _writer.Write(string.Join(',', Header));
+            _writer.Write('\n');
+        }
     }
 
     /// <summary>Rows written.</summary>
