@@ -6,7 +6,8 @@ For each pair (CAPTURE and CAPTURE_Flow.csv, or a CSV named in a `capture=csv` a
 k-th row with a given Flow ID in the reference pairs with the k-th row with that Flow ID in Stakeout's output. It reports
 
   - the flow counts of both files,
-  - row order: rows whose Flow ID equals the reference's Flow ID at the same line,
+  - row order: rows whose Flow ID equals the reference's Flow ID at the same line, and rows in the same relative order
+    (the longest run of paired rows that keeps the reference's order, so one row moved costs one, not every row after it),
   - values: of the paired rows, the share of cells (Timestamp and the 76 features, identity columns too) that are equal
     (numbers within 1e-6 relative; Infinity/NaN spelled the same).
 
@@ -23,6 +24,7 @@ import shlex
 import subprocess
 import sys
 import tempfile
+from bisect import bisect_left
 from collections import defaultdict
 
 IDENTITY = 7  # Flow ID, Src IP, Src Port, Dst IP, Dst Port, Protocol, Timestamp
@@ -73,8 +75,14 @@ def compare(capture, reference, stakeout, zone, show):
     by_id = defaultdict(list)
     for row in ours:
         by_id[row[0]].append(row)
+    position = {}
+    seen = defaultdict(int)
+    for i, row in enumerate(ours):
+        position[(row[0], seen[row[0]])] = i
+        seen[row[0]] += 1
     taken = defaultdict(int)
     paired = equal = cells = 0
+    sequence = []
     unpaired = []
     diffs = defaultdict(int)
     examples = []
@@ -85,6 +93,7 @@ def compare(capture, reference, stakeout, zone, show):
             unpaired.append(f"reference line {line}: {row[0]} (occurrence {k + 1}) has no row in Stakeout's output")
             continue
         mine = by_id[row[0]][k]
+        sequence.append(position[(row[0], k)])
         paired += 1
         for c in columns:
             name = ref_header[c]
@@ -95,11 +104,16 @@ def compare(capture, reference, stakeout, zone, show):
                 diffs[name] += 1
                 if len(examples) < show:
                     examples.append(f"  line {line} {row[0]} {name}: V4 {row[c]!r} Stakeout {mine[ours_col[name]]!r}")
+    tails = []  # longest increasing subsequence of our positions, in reference order
+    for v in sequence:
+        j = bisect_left(tails, v)
+        tails[j:j + 1] = [v]
+    in_order = len(tails)
     extra = sum(max(0, len(v) - taken[k]) for k, v in by_id.items())
 
     ok = len(ref) == len(ours) and order == len(ref) and cells > 0 and equal == cells and not unpaired
     print(f"{os.path.basename(capture)}: flows V4 {len(ref)} Stakeout {len(ours)}; row order {order}/{len(ref)} "
-          f"({100.0 * order / max(1, len(ref)):.2f} %); paired {paired}; values equal {equal}/{cells} "
+          f"({100.0 * order / max(1, len(ref)):.2f} %), in relative order {in_order}/{len(ref)}; paired {paired}; values equal {equal}/{cells} "
           f"({100.0 * equal / max(1, cells):.4f} %); extra Stakeout rows {extra} -> {'MATCH' if ok else 'DIFFERENT'}")
     for name, n in sorted(diffs.items(), key=lambda kv: -kv[1])[:show]:
         print(f"  {name}: {n} differ")

@@ -38,32 +38,67 @@ public static class FlowExtraction
         TimeZoneInfo? zone = null,
         CancellationToken cancellationToken = default)
     {
+        ArgumentNullException.ThrowIfNull(output);
+        using var csv = new CicFlowCsvWriter(output, zone, ownsWriter: false);
+        return WriteCsv(captures, options, csv, zone, cancellationToken);
+    }
+
+    /// <summary>
+    /// As <see cref="WriteCsv(IReadOnlyList{string}, FlowMeterOptions, TextWriter, TimeZoneInfo?, CancellationToken)"/>,
+    /// writing ASCII bytes straight to <paramref name="output"/> (what `stakeout flows` uses: no text encoder between the
+    /// rows and the file). The stream is flushed, not closed.
+    /// </summary>
+    public static IReadOnlyList<CaptureFileReport> WriteCsv(
+        IReadOnlyList<string> captures,
+        FlowMeterOptions options,
+        Stream output,
+        TimeZoneInfo? zone = null,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(output);
+        using var csv = new CicFlowCsvWriter(output, zone, ownsStream: false);
+        return WriteCsv(captures, options, csv, zone, cancellationToken);
+    }
+
+    private static List<CaptureFileReport> WriteCsv(
+        IReadOnlyList<string> captures,
+        FlowMeterOptions options,
+        CicFlowCsvWriter csv,
+        TimeZoneInfo? zone,
+        CancellationToken cancellationToken)
+    {
         ArgumentNullException.ThrowIfNull(captures);
         ArgumentNullException.ThrowIfNull(options);
-        ArgumentNullException.ThrowIfNull(output);
         options.Validate();
         var reports = new List<CaptureFileReport>(captures.Count);
-        using var csv = new CicFlowCsvWriter(output, zone, ownsWriter: false);
         foreach (string path in captures)
         {
             long before = csv.Rows;
-            using var gui = options.Order == FlowOrder.CicFlowMeter ? new GuiOrder(csv, zone) : null;
-            var meter = new PacketFlowMeter(options, (IFlowSink?)gui ?? csv);
-            using (var reader = CaptureReader.Open(path, meter.Weird))
+            using var held = options.Order == FlowOrder.CicFlowMeter ? new HeldRows(zone) : null;
+            var weird = new WeirdCounters();
+            using var reader = CaptureReader.Open(path, weird);
+            PacketFlowMeter meter;
+
+            // Two stages on two threads: reading, decoding, the flow table and the features on this one; formatting and
+            // writing the rows on the other (PipelinedRows). The rows keep the meter's order.
+            using (var rows = new PipelinedRows(csv, held?.Writer))
             {
+                meter = new PacketFlowMeter(options, rows, weird);
                 meter.ProcessAll(reader, cancellationToken);
                 meter.Flush();
-                gui?.AppendEnded(output);
-                reports.Add(new CaptureFileReport(
-                    path,
-                    reader.Format,
-                    meter.Weird.Records,
-                    meter.Weird.Decoded,
-                    csv.Rows - before + (gui?.Ended ?? 0),
-                    meter.Weird.Summary(),
-                    meter.Flows.SuppressedSinglePacket,
-                    meter.Flows.Evicted));
+                rows.Complete();
             }
+
+            held?.AppendTo(csv);
+            reports.Add(new CaptureFileReport(
+                path,
+                reader.Format,
+                meter.Weird.Records,
+                meter.Weird.Decoded,
+                csv.Rows - before + (held?.Writer.Rows ?? 0),
+                meter.Weird.Summary(),
+                meter.Flows.SuppressedSinglePacket,
+                meter.Flows.Evicted));
         }
 
         return reports;
@@ -88,61 +123,33 @@ public static class FlowExtraction
     }
 
     /// <summary>
-    /// Puts a capture's rows in V4's GUI order: flows open at the end of the capture go straight to the CSV (the meter
-    /// reports them last, at its flush); flows ended earlier are held in a temporary file, deleted on close, and appended
-    /// after them. The file keeps memory flat on captures with millions of flows.
+    /// V4's GUI order (<see cref="FlowOrder.CicFlowMeter"/>): the rows of flows ended before the end of the capture are
+    /// held in a temporary file (deleted on close, so memory stays flat on captures with millions of flows) and appended
+    /// after the flows that were still open, which the meter reports last, at its flush.
     /// </summary>
-    private sealed class GuiOrder : IFlowSink, IDisposable
+    private sealed class HeldRows : IDisposable
     {
-        private readonly CicFlowCsvWriter _open;
         private readonly FileStream _spill;
-        private readonly StreamWriter _spillText;
-        private readonly CicFlowCsvWriter _ended;
 
-        public GuiOrder(CicFlowCsvWriter open, TimeZoneInfo? zone)
+        public HeldRows(TimeZoneInfo? zone)
         {
-            _open = open;
             _spill = new FileStream(
                 System.IO.Path.Combine(System.IO.Path.GetTempPath(), $"stakeout-flows-{Guid.NewGuid():N}.csv"),
-                FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, 1 << 16, FileOptions.DeleteOnClose);
-            _spillText = new StreamWriter(_spill, new System.Text.UTF8Encoding(false), 1 << 16, leaveOpen: true);
-            _ended = new CicFlowCsvWriter(_spillText, zone, "NeedManualLabel", ownsWriter: false, writeHeader: false);
+                FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, 1, FileOptions.DeleteOnClose);
+            Writer = new CicFlowCsvWriter(null, _spill, zone, "NeedManualLabel", ownsWriter: false, writeHeader: false);
         }
 
-        /// <summary>Rows held and appended (flows a packet ended).</summary>
-        public long Ended => _ended.Rows;
+        /// <summary>Where the rows of ended flows go until <see cref="AppendTo"/>.</summary>
+        public CicFlowCsvWriter Writer { get; }
 
-        public void OnFlow(in CompletedFlow flow)
+        public void AppendTo(CicFlowCsvWriter csv)
         {
-            if (flow.Reason == FlowEndReason.EndOfCapture)
-            {
-                _open.OnFlow(flow);
-            }
-            else
-            {
-                _ended.OnFlow(flow);
-            }
-        }
-
-        /// <summary>Appends the held rows to <paramref name="output"/> (call after the meter's flush).</summary>
-        public void AppendEnded(TextWriter output)
-        {
-            _spillText.Flush();
+            Writer.Drain();
             _spill.Position = 0;
-            using var text = new StreamReader(_spill, new System.Text.UTF8Encoding(false), false, 1 << 16, leaveOpen: true);
-            var buffer = new char[1 << 16];
-            int n;
-            while ((n = text.Read(buffer, 0, buffer.Length)) > 0)
-            {
-                output.Write(buffer, 0, n);
-            }
+            csv.AppendRows(_spill);
         }
 
-        public void Dispose()
-        {
-            _spillText.Dispose();
-            _spill.Dispose();
-        }
+        public void Dispose() => _spill.Dispose();
     }
 
     private sealed class ListSink : IFlowSink

@@ -27,6 +27,11 @@ internal sealed class FlowTable
     private long _nextSweep = long.MinValue;
     private long _lastPacket = long.MinValue;
     private long _javaInsertions;
+    private long _javaPeak;
+    private long _parkedWithoutRow;
+
+    // V4 order: conversations whose tombstone was reclaimed but that V4's map still holds (with the held row, if any).
+    private readonly Dictionary<FlowKey, Parked> _parked = [];
 
     public FlowTable(FlowMeterOptions options, IFlowSink sink, WeirdCounters weird)
     {
@@ -54,9 +59,8 @@ internal sealed class FlowTable
 
         long now = p.TimestampMicros;
         _lastPacket = now;
-        if (!_v4Order && now >= _nextSweep)
+        if (now >= _nextSweep)
         {
-            // V4 has no sweep: a flow past its timeout waits for its next packet or the end (the CicFlowMeter orders).
             Sweep(now);
             _nextSweep = now + 1_000_000;
         }
@@ -73,6 +77,13 @@ internal sealed class FlowTable
             // A flow already reported by the packet clock: V4 would have started the new flow from this packet with the
             // old orientation, and so does CICFlowMeter mode; corrected mode starts it the way the packet goes.
             Unlink(flow);
+            if (_v4Order)
+            {
+                // V4 writes a timed-out flow when the next packet of its conversation arrives.
+                Emit(flow.Held, FlowEndReason.FlowTimeout);
+                flow.Held = null;
+            }
+
             Restart(flow, ref p, inherit: _cic);
             return;
         }
@@ -97,7 +108,7 @@ internal sealed class FlowTable
 
     public void AdvanceClock(long now)
     {
-        if (!_v4Order && now > _lastPacket)
+        if (now > _lastPacket)
         {
             Sweep(now);
         }
@@ -228,12 +239,27 @@ internal sealed class FlowTable
         }
 
         var flow = _free.Count > 0 ? _free.Pop() : new FlowState();
-        flow.Reset(key, p.Source, p.SourcePort, p.Destination, p.DestinationPort, p.Protocol);
+        if (_v4Order && _parked.Remove(key, out var parked))
+        {
+            // V4 still held this conversation: it writes the timed-out flow now and starts the next one the old way.
+            Emit(parked.Row, FlowEndReason.FlowTimeout);
+            flow.Reset(key, parked.Src, parked.SrcPort, parked.Dst, parked.DstPort, parked.Protocol);
+            flow.JavaHash = parked.JavaHash;
+        }
+        else
+        {
+            flow.Reset(key, p.Source, p.SourcePort, p.Destination, p.DestinationPort, p.Protocol);
+            if (_v4Order)
+            {
+                flow.JavaHash = JavaHashMapOrder.StringHash(FlowIdText(flow));
+            }
+        }
+
         _flows[key] = flow;
         if (_v4Order)
         {
-            flow.JavaHash = JavaHashMapOrder.StringHash(FlowIdText(flow));
             flow.JavaInsertion = _javaInsertions++;
+            _javaPeak = Math.Max(_javaPeak, _flows.Count + _parked.Count + _parkedWithoutRow);
         }
 
         Stats.Started++;
@@ -296,6 +322,7 @@ internal sealed class FlowTable
             _tombstones.Dequeue();
             if (t.Flow.Expired && t.Flow.Generation == t.Generation)
             {
+                Park(t.Flow);
                 _flows.Remove(t.Flow.Key);
                 t.Flow.Expired = false;
                 t.Flow.Generation++;
@@ -308,8 +335,17 @@ internal sealed class FlowTable
             if (_cic)
             {
                 // Keep the key with its orientation so that a later packet of this conversation starts its new flow
-                // the way V4 would (see Add). The tombstone costs one table slot until reused or evicted.
-                Report(flow, FlowEndReason.FlowTimeout);
+                // the way V4 would (see Add). The tombstone costs one table slot until reused or evicted. In V4 order
+                // the row waits (Hold) until V4 would write it: at the conversation's next packet, or at the end.
+                if (_v4Order)
+                {
+                    Hold(flow);
+                }
+                else
+                {
+                    Report(flow, FlowEndReason.FlowTimeout);
+                }
+
                 Unlink(flow);
                 flow.Expired = true;
                 _tombstones.Enqueue((flow, flow.Generation));
@@ -327,6 +363,7 @@ internal sealed class FlowTable
         {
             if (t.Flow.Expired && t.Flow.Generation == t.Generation)
             {
+                Park(t.Flow);
                 _flows.Remove(t.Flow.Key);
                 _free.Push(t.Flow);
                 return;
@@ -371,13 +408,7 @@ internal sealed class FlowTable
 
         Stats.Count(reason);
         FlowFeatures.Compute(flow, _options.Mode, _features);
-        var identity = new FlowIdentity(
-            flow.Src.ToValue(),
-            flow.SrcPort,
-            flow.Dst.ToValue(),
-            flow.DstPort,
-            flow.Protocol,
-            ToUtc(flow.FlowStart));
+        var identity = Identity(flow);
         string id = FlowIdText(flow);
         _sink.OnFlow(new CompletedFlow(identity, id, flow.FlowStart, flow.PacketCount, reason, _features));
     }
@@ -393,23 +424,89 @@ internal sealed class FlowTable
     /// </summary>
     private void FlushInJavaHashMapOrder()
     {
-        var open = new List<FlowState>(_flows.Count);
-        for (var f = _head; f is not null; f = f.Next)
+        // Everything V4's map still holds: open flows, flows the sweep found timed out (tombstones with their held row),
+        // and conversations parked after their tombstone was reclaimed.
+        int capacity = JavaHashMapOrder.Capacity(_javaPeak);
+        var entries = new List<(int Bucket, long Insertion, FlowState? Flow, HeldRow? Row)>(_flows.Count + _parked.Count);
+        foreach (var flow in _flows.Values)
         {
-            open.Add(f);
+            entries.Add((JavaHashMapOrder.Bucket(flow.JavaHash, capacity), flow.JavaInsertion, flow, null));
         }
 
-        int capacity = JavaHashMapOrder.Capacity(Stats.PeakFlows);
-        open.Sort((a, b) =>
+        foreach (var parked in _parked.Values)
         {
-            int c = JavaHashMapOrder.Bucket(a.JavaHash, capacity).CompareTo(JavaHashMapOrder.Bucket(b.JavaHash, capacity));
-            return c != 0 ? c : a.JavaInsertion.CompareTo(b.JavaInsertion);
-        });
-        foreach (var flow in open)
+            entries.Add((JavaHashMapOrder.Bucket(parked.JavaHash, capacity), parked.JavaInsertion, null, parked.Row));
+        }
+
+        entries.Sort((a, b) => a.Bucket != b.Bucket ? a.Bucket.CompareTo(b.Bucket) : a.Insertion.CompareTo(b.Insertion));
+        foreach (var (_, _, flow, row) in entries)
         {
-            End(flow, FlowEndReason.EndOfCapture, remove: true);
+            if (flow is null)
+            {
+                Emit(row, FlowEndReason.EndOfCapture);
+            }
+            else if (flow.Expired)
+            {
+                Emit(flow.Held, FlowEndReason.EndOfCapture);
+                flow.Held = null;
+            }
+            else
+            {
+                End(flow, FlowEndReason.EndOfCapture, remove: true);
+            }
+        }
+
+        _parked.Clear();
+    }
+
+    /// <summary>Computes a timed-out flow's row now (no packet can change it) and keeps it until V4 would write it.</summary>
+    private void Hold(FlowState flow)
+    {
+        if (flow.PacketCount <= 1)
+        {
+            Stats.SuppressedSinglePacket++;
+            flow.Held = null;
+            return;
+        }
+
+        FlowFeatures.Compute(flow, _options.Mode, _features);
+        flow.Held = new HeldRow(Identity(flow), FlowIdText(flow), flow.FlowStart, flow.PacketCount, _features.ToArray());
+    }
+
+    /// <summary>A reclaimed tombstone that V4's map would still hold: its orientation, place in the map and held row.</summary>
+    private void Park(FlowState flow)
+    {
+        if (_v4Order && flow.Held is null)
+        {
+            // Nothing to write (one packet): only its place in V4's map size is kept, as a count, so that a capture of
+            // a million SYN probes does not hold a million entries. A conversation that resumes after this starts
+            // with its own first packet's orientation (V4: the old one); see docs/flow-meter.md.
+            _parkedWithoutRow++;
+            return;
+        }
+
+        if (_v4Order)
+        {
+            _parked[flow.Key] = new Parked(flow.Held, flow.Src, flow.SrcPort, flow.Dst, flow.DstPort, flow.Protocol, flow.JavaHash, flow.JavaInsertion);
+            flow.Held = null;
         }
     }
+
+    private void Emit(HeldRow? row, FlowEndReason reason)
+    {
+        if (row is null)
+        {
+            return;
+        }
+
+        Stats.Count(reason);
+        _sink.OnFlow(new CompletedFlow(row.Identity, row.FlowId, row.StartMicros, row.Packets, reason, row.Features));
+    }
+
+    private static FlowIdentity Identity(FlowState flow)
+        => new(flow.Src.ToValue(), flow.SrcPort, flow.Dst.ToValue(), flow.DstPort, flow.Protocol, ToUtc(flow.FlowStart));
+
+    private sealed record Parked(HeldRow? Row, Address Src, ushort SrcPort, Address Dst, ushort DstPort, byte Protocol, int JavaHash, long JavaInsertion);
 
     /// <summary>The start as a UTC time; a damaged capture can carry times no <see cref="DateTime"/> holds, which become MinValue.</summary>
     private static DateTime ToUtc(long micros)
