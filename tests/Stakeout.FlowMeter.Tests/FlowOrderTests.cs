@@ -46,6 +46,26 @@ public sealed class FlowOrderTests
         Assert.Equal(-1550767143, JavaHashMapOrder.StringHash(A));
     }
 
+    [Fact]
+    public void CicFlowMeterOrder_ManyFlows_OpenFlowsInBucketOrderOfTheirIdsHash()
+    {
+        // 300 open flows (the table grows to 512 buckets): the CSV's order must follow the Java hash of each written
+        // Flow ID, bucket by bucket, which checks the meter's own hashing against the text it writes.
+        var packets = new List<(long, byte[])>();
+        for (int i = 0; i < 300; i++)
+        {
+            string client = $"10.1.{i / 200}.{i % 200 + 1}";
+            packets.Add((T0 + (i * 10), TcpFrame(client, (ushort)(30000 + i), Server, 443, Ack, 10)));
+            packets.Add((T0 + (i * 10) + 5, TcpFrame(Server, 443, client, (ushort)(30000 + i), Ack)));
+        }
+
+        var rows = WriteCsv(new FlowMeterOptions { Order = FlowOrder.CicFlowMeter }, [.. packets]);
+        Assert.Equal(300, rows.Count);
+        int[] buckets = [.. rows.Select(r => JavaHashMapOrder.Bucket(JavaHashMapOrder.StringHash(r.Id), 512))];
+        Assert.Equal(buckets.Order(), buckets);
+        Assert.True(buckets.Distinct().Count() > 100, "the fixture should spread over many buckets");
+    }
+
     [Theory]
     [InlineData(0, 16)]
     [InlineData(12, 16)]
