@@ -3,6 +3,7 @@ using System.Globalization;
 using Spectre.Console;
 using Stakeout.FlowMeter;
 using Stakeout.FlowMeter.Flows;
+using Stakeout.FlowMeter.Output;
 
 namespace Stakeout.Cli;
 
@@ -26,7 +27,31 @@ internal static class FlowCommands
         var flowTimeout = new Option<double>("--flow-timeout") { Description = "Seconds from a flow's first packet after which it ends.", DefaultValueFactory = _ => 120 };
         var activityTimeout = new Option<double>("--activity-timeout") { Description = "Gap in seconds that ends an active period.", DefaultValueFactory = _ => 5 };
         var maxFlows = new Option<int>("--max-flows") { Description = "Flow table bound; the oldest flow is ended (and counted) when full.", DefaultValueFactory = _ => 1_000_000 };
-        var timeZone = new Option<string>("--time-zone") { Description = "Time zone of the Timestamp column (IANA id, e.g. America/Halifax).", DefaultValueFactory = _ => "UTC" };
+        var timeZone = new Option<string>("--timezone", "--time-zone")
+        {
+            Description = "Time zone of the Timestamp column: an IANA id (Asia/Kolkata) or a fixed offset (+05:30), to compare with a CIC file written in that zone.",
+            DefaultValueFactory = _ => "UTC",
+        };
+        var order = new Option<FlowOrder?>("--order")
+        {
+            Description = "Row order: cicflowmeter (V4's GUI, which wrote the published CSVs: flows open at the end in V4's hash-map order, then the ended ones), "
+                + "cicflowmeter-cmd (V4's command line: ended flows first), ended (as each flow ends). Default: cicflowmeter in cicflowmeter mode, ended in corrected mode.",
+            CustomParser = r =>
+            {
+                switch (r.Tokens[0].Value.ToUpperInvariant())
+                {
+                    case "CICFLOWMETER":
+                        return FlowOrder.CicFlowMeter;
+                    case "CICFLOWMETER-CMD":
+                        return FlowOrder.CicFlowMeterCommandLine;
+                    case "ENDED":
+                        return FlowOrder.AsEnded;
+                    default:
+                        r.AddError($"--order must be cicflowmeter, cicflowmeter-cmd or ended, not '{r.Tokens[0].Value}'.");
+                        return null;
+                }
+            },
+        };
         var ipv6 = new Option<bool?>("--ipv6") { Description = "Meter IPv6 too (default: only in corrected mode, as CICFlowMeter-V4 reads IPv4 only)." };
 
         var flows = new Command(
@@ -39,10 +64,11 @@ internal static class FlowCommands
             Examples:
               stakeout flows capture.pcap -o flows.csv
               stakeout flows day1.pcapng day2.pcap -o flows.csv --mode corrected
-              stakeout flows incident.pcap -o flows.csv --time-zone America/Halifax
+              stakeout flows incident.pcap -o flows.csv --timezone America/Halifax
+              stakeout flows ab.pcap -o flows.csv --timezone +05:30
             """)
         {
-            captures, output, mode, flowTimeout, activityTimeout, maxFlows, timeZone, ipv6,
+            captures, output, mode, flowTimeout, activityTimeout, maxFlows, timeZone, order, ipv6,
         };
 
         flows.SetAction((parse, ct) =>
@@ -51,18 +77,22 @@ internal static class FlowCommands
             TimeZoneInfo zone;
             try
             {
+                var chosen = parse.GetValue(mode);
                 options = new FlowMeterOptions
                 {
-                    Mode = parse.GetValue(mode),
+                    Mode = chosen,
+
+                    // A CSV compared with V4's lines up row for row only in V4's own order (docs/flow-meter.md, "Row order").
+                    Order = parse.GetValue(order) ?? (chosen == FlowMeterMode.CicFlowMeter ? FlowOrder.CicFlowMeter : FlowOrder.AsEnded),
                     FlowTimeout = TimeSpan.FromSeconds(parse.GetValue(flowTimeout)),
                     ActivityTimeout = TimeSpan.FromSeconds(parse.GetValue(activityTimeout)),
                     MaxFlows = parse.GetValue(maxFlows),
                     IncludeIPv6 = parse.GetValue(ipv6),
                 };
                 options.Validate();
-                zone = TimeZoneInfo.FindSystemTimeZoneById(parse.GetValue(timeZone)!);
+                zone = OutputTimeZone.Parse(parse.GetValue(timeZone)!);
             }
-            catch (Exception ex) when (ex is ArgumentException or TimeZoneNotFoundException)
+            catch (ArgumentException ex)
             {
                 return Task.FromResult(Terminal.Fail(ex.Message));
             }
@@ -77,8 +107,9 @@ internal static class FlowCommands
         IReadOnlyList<CaptureFileReport> reports;
         try
         {
-            using var writer = new StreamWriter(output.FullName, append: false, new System.Text.UTF8Encoding(false), 1 << 16);
-            reports = FlowExtraction.WriteCsv(captures, options, writer, zone, ct);
+            // Bytes straight to the file: the rows are ASCII, so no text encoder sits between the writer and the disk.
+            using var file = new FileStream(output.FullName, FileMode.Create, FileAccess.Write, FileShare.Read, 1, FileOptions.SequentialScan);
+            reports = FlowExtraction.WriteCsv(captures, options, file, zone, ct);
         }
         catch (Exception ex) when (ex is InvalidDataException or IOException or UnauthorizedAccessException)
         {

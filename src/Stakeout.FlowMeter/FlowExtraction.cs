@@ -38,30 +38,67 @@ public static class FlowExtraction
         TimeZoneInfo? zone = null,
         CancellationToken cancellationToken = default)
     {
+        ArgumentNullException.ThrowIfNull(output);
+        using var csv = new CicFlowCsvWriter(output, zone, ownsWriter: false);
+        return WriteCsv(captures, options, csv, zone, cancellationToken);
+    }
+
+    /// <summary>
+    /// As <see cref="WriteCsv(IReadOnlyList{string}, FlowMeterOptions, TextWriter, TimeZoneInfo?, CancellationToken)"/>,
+    /// writing ASCII bytes straight to <paramref name="output"/> (what `stakeout flows` uses: no text encoder between the
+    /// rows and the file). The stream is flushed, not closed.
+    /// </summary>
+    public static IReadOnlyList<CaptureFileReport> WriteCsv(
+        IReadOnlyList<string> captures,
+        FlowMeterOptions options,
+        Stream output,
+        TimeZoneInfo? zone = null,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(output);
+        using var csv = new CicFlowCsvWriter(output, zone, ownsStream: false);
+        return WriteCsv(captures, options, csv, zone, cancellationToken);
+    }
+
+    private static List<CaptureFileReport> WriteCsv(
+        IReadOnlyList<string> captures,
+        FlowMeterOptions options,
+        CicFlowCsvWriter csv,
+        TimeZoneInfo? zone,
+        CancellationToken cancellationToken)
+    {
         ArgumentNullException.ThrowIfNull(captures);
         ArgumentNullException.ThrowIfNull(options);
-        ArgumentNullException.ThrowIfNull(output);
         options.Validate();
         var reports = new List<CaptureFileReport>(captures.Count);
-        using var csv = new CicFlowCsvWriter(output, zone, ownsWriter: false);
         foreach (string path in captures)
         {
             long before = csv.Rows;
-            var meter = new PacketFlowMeter(options, csv);
-            using (var reader = CaptureReader.Open(path, meter.Weird))
+            using var held = options.Order == FlowOrder.CicFlowMeter ? new HeldRows(zone) : null;
+            var weird = new WeirdCounters();
+            using var reader = CaptureReader.Open(path, weird);
+            PacketFlowMeter meter;
+
+            // Two stages on two threads: reading, decoding, the flow table and the features on this one; formatting and
+            // writing the rows on the other (PipelinedRows). The rows keep the meter's order.
+            using (var rows = new PipelinedRows(csv, held?.Writer))
             {
+                meter = new PacketFlowMeter(options, rows, weird);
                 meter.ProcessAll(reader, cancellationToken);
                 meter.Flush();
-                reports.Add(new CaptureFileReport(
-                    path,
-                    reader.Format,
-                    meter.Weird.Records,
-                    meter.Weird.Decoded,
-                    csv.Rows - before,
-                    meter.Weird.Summary(),
-                    meter.Flows.SuppressedSinglePacket,
-                    meter.Flows.Evicted));
+                rows.Complete();
             }
+
+            held?.AppendTo(csv);
+            reports.Add(new CaptureFileReport(
+                path,
+                reader.Format,
+                meter.Weird.Records,
+                meter.Weird.Decoded,
+                csv.Rows - before + (held?.Writer.Rows ?? 0),
+                meter.Weird.Summary(),
+                meter.Flows.SuppressedSinglePacket,
+                meter.Flows.Evicted));
         }
 
         return reports;
@@ -76,7 +113,43 @@ public static class FlowExtraction
         using var reader = CaptureReader.Open(path, meter.Weird);
         meter.ProcessAll(reader);
         meter.Flush();
+        if (options.Order == FlowOrder.CicFlowMeter)
+        {
+            // The GUI's order (FlowOrder.CicFlowMeter): the flows open at the end first, then those a packet ended.
+            return [.. sink.Flows.Where(f => f.Reason == FlowEndReason.EndOfCapture), .. sink.Flows.Where(f => f.Reason != FlowEndReason.EndOfCapture)];
+        }
+
         return sink.Flows;
+    }
+
+    /// <summary>
+    /// V4's GUI order (<see cref="FlowOrder.CicFlowMeter"/>): the rows of flows ended before the end of the capture are
+    /// held in a temporary file (deleted on close, so memory stays flat on captures with millions of flows) and appended
+    /// after the flows that were still open, which the meter reports last, at its flush.
+    /// </summary>
+    private sealed class HeldRows : IDisposable
+    {
+        private readonly FileStream _spill;
+
+        public HeldRows(TimeZoneInfo? zone)
+        {
+            _spill = new FileStream(
+                System.IO.Path.Combine(System.IO.Path.GetTempPath(), $"stakeout-flows-{Guid.NewGuid():N}.csv"),
+                FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, 1, FileOptions.DeleteOnClose);
+            Writer = new CicFlowCsvWriter(null, _spill, zone, "NeedManualLabel", ownsWriter: false, writeHeader: false);
+        }
+
+        /// <summary>Where the rows of ended flows go until <see cref="AppendTo"/>.</summary>
+        public CicFlowCsvWriter Writer { get; }
+
+        public void AppendTo(CicFlowCsvWriter csv)
+        {
+            Writer.Drain();
+            _spill.Position = 0;
+            csv.AppendRows(_spill);
+        }
+
+        public void Dispose() => _spill.Dispose();
     }
 
     private sealed class ListSink : IFlowSink

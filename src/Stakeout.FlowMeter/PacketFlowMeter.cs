@@ -16,9 +16,16 @@ public sealed class PacketFlowMeter
 
     /// <summary>Creates a meter; <paramref name="options"/> are validated here.</summary>
     public PacketFlowMeter(FlowMeterOptions options, IFlowSink sink)
+        : this(options, sink, new WeirdCounters())
+    {
+    }
+
+    /// <summary>Creates a meter that counts into <paramref name="weird"/> (shared with the capture reader that feeds it).</summary>
+    internal PacketFlowMeter(FlowMeterOptions options, IFlowSink sink, WeirdCounters weird)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(sink);
+        Weird = weird ?? throw new ArgumentNullException(nameof(weird));
         options.Validate();
         Options = options;
         _decoder = new PacketDecoder(Weird, options.MetersIPv6, misreadLikeV4: options.Mode == FlowMeterMode.CicFlowMeter);
@@ -29,7 +36,7 @@ public sealed class PacketFlowMeter
     public FlowMeterOptions Options { get; }
 
     /// <summary>Packets that could not be used, by reason, and the packet totals.</summary>
-    public WeirdCounters Weird { get; } = new();
+    public WeirdCounters Weird { get; }
 
     /// <summary>Flow table counts: started, reported by reason, evicted.</summary>
     public FlowTableStats Flows => _table.Stats;

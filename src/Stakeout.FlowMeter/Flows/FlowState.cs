@@ -31,6 +31,13 @@ internal sealed class FlowState
     public bool Expired;
     public long Generation;
 
+    // Where V4's HashMap would hold this flow (FlowOrder.CicFlowMeter): the Flow ID's Java hash and insertion number.
+    public int JavaHash;
+    public long JavaInsertion;
+
+    // A flow the sweep found past its timeout, in V4 order: its row, held until V4 would write it (HeldRow).
+    public HeldRow? Held;
+
     public long FlowStart;
     public long FlowLastSeen;
     public long ForwardLastSeen;
@@ -456,3 +463,6 @@ internal sealed class FlowState
         public readonly long AvgRate => Duration != 0 ? (long)(SizeTotal / (Duration / 1_000_000.0)) : 0;
     }
 }
+
+/// <summary>The row of a flow that ended by timeout, held until CICFlowMeter-V4 would write it (V4 order).</summary>
+internal sealed record HeldRow(Stakeout.Core.FlowIdentity Identity, string FlowId, long StartMicros, long Packets, double[] Features);

@@ -18,6 +18,7 @@ internal sealed class FlowTable
     private readonly Queue<(FlowState Flow, long Generation)> _tombstones = new();
     private readonly double[] _features = new double[FeatureSchema.Count];
     private readonly bool _cic;
+    private readonly bool _v4Order;
     private readonly long _flowTimeout;
     private readonly long _activityTimeout;
     private readonly long _emitInterval;
@@ -25,6 +26,12 @@ internal sealed class FlowTable
     private FlowState? _tail;
     private long _nextSweep = long.MinValue;
     private long _lastPacket = long.MinValue;
+    private long _javaInsertions;
+    private long _javaPeak;
+    private long _parkedWithoutRow;
+
+    // V4 order: conversations whose tombstone was reclaimed but that V4's map still holds (with the held row, if any).
+    private readonly Dictionary<FlowKey, Parked> _parked = [];
 
     public FlowTable(FlowMeterOptions options, IFlowSink sink, WeirdCounters weird)
     {
@@ -33,6 +40,7 @@ internal sealed class FlowTable
         _sink = sink ?? throw new ArgumentNullException(nameof(sink));
         _weird = weird ?? throw new ArgumentNullException(nameof(weird));
         _cic = options.Mode == FlowMeterMode.CicFlowMeter;
+        _v4Order = options.Order != FlowOrder.AsEnded;
         _flowTimeout = (long)options.FlowTimeout.TotalMicroseconds;
         _activityTimeout = (long)options.ActivityTimeout.TotalMicroseconds;
         _emitInterval = options.EmitInterval is { } i ? (long)i.TotalMicroseconds : 0;
@@ -69,6 +77,13 @@ internal sealed class FlowTable
             // A flow already reported by the packet clock: V4 would have started the new flow from this packet with the
             // old orientation, and so does CICFlowMeter mode; corrected mode starts it the way the packet goes.
             Unlink(flow);
+            if (_v4Order)
+            {
+                // V4 writes a timed-out flow when the next packet of its conversation arrives.
+                Emit(flow.Held, FlowEndReason.FlowTimeout);
+                flow.Held = null;
+            }
+
             Restart(flow, ref p, inherit: _cic);
             return;
         }
@@ -99,9 +114,14 @@ internal sealed class FlowTable
         }
     }
 
-    /// <summary>Ends every open flow (end of capture), oldest first.</summary>
+    /// <summary>Ends every open flow (end of capture): oldest first, or in V4's HashMap order.</summary>
     public void Flush()
     {
+        if (_v4Order)
+        {
+            FlushInJavaHashMapOrder();
+        }
+
         while (_head is { } flow)
         {
             End(flow, FlowEndReason.EndOfCapture, remove: true);
@@ -219,8 +239,29 @@ internal sealed class FlowTable
         }
 
         var flow = _free.Count > 0 ? _free.Pop() : new FlowState();
-        flow.Reset(key, p.Source, p.SourcePort, p.Destination, p.DestinationPort, p.Protocol);
+        if (_v4Order && _parked.Remove(key, out var parked))
+        {
+            // V4 still held this conversation: it writes the timed-out flow now and starts the next one the old way.
+            Emit(parked.Row, FlowEndReason.FlowTimeout);
+            flow.Reset(key, parked.Src, parked.SrcPort, parked.Dst, parked.DstPort, parked.Protocol);
+            flow.JavaHash = parked.JavaHash;
+        }
+        else
+        {
+            flow.Reset(key, p.Source, p.SourcePort, p.Destination, p.DestinationPort, p.Protocol);
+            if (_v4Order)
+            {
+                flow.JavaHash = JavaFlowIdHash(flow);
+            }
+        }
+
         _flows[key] = flow;
+        if (_v4Order)
+        {
+            flow.JavaInsertion = _javaInsertions++;
+            _javaPeak = Math.Max(_javaPeak, _flows.Count + _parked.Count + _parkedWithoutRow);
+        }
+
         Stats.Started++;
         Stats.PeakFlows = Math.Max(Stats.PeakFlows, _flows.Count);
         First(flow, ref p);
@@ -232,6 +273,9 @@ internal sealed class FlowTable
         if (inherit)
         {
             flow.Reset(key, flow.Src, flow.SrcPort, flow.Dst, flow.DstPort, flow.Protocol);
+
+            // V4 removes the timed-out flow and puts the new one under the same key: the end of its bucket's chain.
+            flow.JavaInsertion = _javaInsertions++;
         }
         else
         {
@@ -278,6 +322,7 @@ internal sealed class FlowTable
             _tombstones.Dequeue();
             if (t.Flow.Expired && t.Flow.Generation == t.Generation)
             {
+                Park(t.Flow);
                 _flows.Remove(t.Flow.Key);
                 t.Flow.Expired = false;
                 t.Flow.Generation++;
@@ -290,8 +335,17 @@ internal sealed class FlowTable
             if (_cic)
             {
                 // Keep the key with its orientation so that a later packet of this conversation starts its new flow
-                // the way V4 would (see Add). The tombstone costs one table slot until reused or evicted.
-                Report(flow, FlowEndReason.FlowTimeout);
+                // the way V4 would (see Add). The tombstone costs one table slot until reused or evicted. In V4 order
+                // the row waits (Hold) until V4 would write it: at the conversation's next packet, or at the end.
+                if (_v4Order)
+                {
+                    Hold(flow);
+                }
+                else
+                {
+                    Report(flow, FlowEndReason.FlowTimeout);
+                }
+
                 Unlink(flow);
                 flow.Expired = true;
                 _tombstones.Enqueue((flow, flow.Generation));
@@ -309,6 +363,7 @@ internal sealed class FlowTable
         {
             if (t.Flow.Expired && t.Flow.Generation == t.Generation)
             {
+                Park(t.Flow);
                 _flows.Remove(t.Flow.Key);
                 _free.Push(t.Flow);
                 return;
@@ -353,18 +408,146 @@ internal sealed class FlowTable
 
         Stats.Count(reason);
         FlowFeatures.Compute(flow, _options.Mode, _features);
-        var identity = new FlowIdentity(
-            flow.Src.ToValue(),
-            flow.SrcPort,
-            flow.Dst.ToValue(),
-            flow.DstPort,
-            flow.Protocol,
-            ToUtc(flow.FlowStart));
-        string id = string.Create(
-            CultureInfo.InvariantCulture,
-            $"{flow.Src}-{flow.Dst}-{flow.SrcPort}-{flow.DstPort}-{flow.Protocol}");
+        var identity = Identity(flow);
+        string id = FlowIdText(flow);
         _sink.OnFlow(new CompletedFlow(identity, id, flow.FlowStart, flow.PacketCount, reason, _features));
     }
+
+    /// <summary>CICFlowMeter's Flow ID: the flow's forward source, destination, ports and protocol; also V4's table key.</summary>
+    private static string FlowIdText(FlowState flow)
+        => string.Create(CultureInfo.InvariantCulture, $"{flow.Src}-{flow.Dst}-{flow.SrcPort}-{flow.DstPort}-{flow.Protocol}");
+
+    /// <summary>
+    /// The Java hash of the flow's <see cref="FlowIdText"/>, formatted on the stack: every new flow needs it in V4 order,
+    /// and a string per flow (a million for a SYN scan) was the largest cost of `stakeout flows` after the meter itself.
+    /// </summary>
+    private static int JavaFlowIdHash(FlowState flow)
+    {
+        if (flow.Src.IsV6 || flow.Dst.IsV6)
+        {
+            return JavaHashMapOrder.StringHash(FlowIdText(flow));
+        }
+
+        Span<char> text = stackalloc char[64];
+        int n = WriteIPv4(text, (uint)flow.Src.Low);
+        text[n++] = '-';
+        n += WriteIPv4(text[n..], (uint)flow.Dst.Low);
+        text[n++] = '-';
+        n += WriteNumber(text[n..], flow.SrcPort);
+        text[n++] = '-';
+        n += WriteNumber(text[n..], flow.DstPort);
+        text[n++] = '-';
+        n += WriteNumber(text[n..], flow.Protocol);
+        return JavaHashMapOrder.StringHash(text[..n]);
+
+        static int WriteIPv4(Span<char> to, uint v)
+        {
+            int n = WriteNumber(to, v >> 24);
+            to[n++] = '.';
+            n += WriteNumber(to[n..], (v >> 16) & 0xFF);
+            to[n++] = '.';
+            n += WriteNumber(to[n..], (v >> 8) & 0xFF);
+            to[n++] = '.';
+            return n + WriteNumber(to[n..], v & 0xFF);
+        }
+
+        static int WriteNumber(Span<char> to, uint v)
+        {
+            v.TryFormat(to, out int written, default, CultureInfo.InvariantCulture);
+            return written;
+        }
+    }
+
+    /// <summary>
+    /// Reports the open flows in the order V4's <c>currentFlows.values()</c> walks them at the end of the capture. The
+    /// map held at most <see cref="FlowTableStats.PeakFlows"/> entries at once (V4 removes a flow at its FIN, puts its
+    /// successor after a timeout), which fixes its table size; see <see cref="JavaHashMapOrder"/>.
+    /// </summary>
+    private void FlushInJavaHashMapOrder()
+    {
+        // Everything V4's map still holds: open flows, flows the sweep found timed out (tombstones with their held row),
+        // and conversations parked after their tombstone was reclaimed.
+        int capacity = JavaHashMapOrder.Capacity(_javaPeak);
+        var entries = new List<(int Bucket, long Insertion, FlowState? Flow, HeldRow? Row)>(_flows.Count + _parked.Count);
+        foreach (var flow in _flows.Values)
+        {
+            entries.Add((JavaHashMapOrder.Bucket(flow.JavaHash, capacity), flow.JavaInsertion, flow, null));
+        }
+
+        foreach (var parked in _parked.Values)
+        {
+            entries.Add((JavaHashMapOrder.Bucket(parked.JavaHash, capacity), parked.JavaInsertion, null, parked.Row));
+        }
+
+        entries.Sort((a, b) => a.Bucket != b.Bucket ? a.Bucket.CompareTo(b.Bucket) : a.Insertion.CompareTo(b.Insertion));
+        foreach (var (_, _, flow, row) in entries)
+        {
+            if (flow is null)
+            {
+                Emit(row, FlowEndReason.EndOfCapture);
+            }
+            else if (flow.Expired)
+            {
+                Emit(flow.Held, FlowEndReason.EndOfCapture);
+                flow.Held = null;
+            }
+            else
+            {
+                End(flow, FlowEndReason.EndOfCapture, remove: true);
+            }
+        }
+
+        _parked.Clear();
+    }
+
+    /// <summary>Computes a timed-out flow's row now (no packet can change it) and keeps it until V4 would write it.</summary>
+    private void Hold(FlowState flow)
+    {
+        if (flow.PacketCount <= 1)
+        {
+            Stats.SuppressedSinglePacket++;
+            flow.Held = null;
+            return;
+        }
+
+        FlowFeatures.Compute(flow, _options.Mode, _features);
+        flow.Held = new HeldRow(Identity(flow), FlowIdText(flow), flow.FlowStart, flow.PacketCount, _features.ToArray());
+    }
+
+    /// <summary>A reclaimed tombstone that V4's map would still hold: its orientation, place in the map and held row.</summary>
+    private void Park(FlowState flow)
+    {
+        if (_v4Order && flow.Held is null)
+        {
+            // Nothing to write (one packet): only its place in V4's map size is kept, as a count, so that a capture of
+            // a million SYN probes does not hold a million entries. A conversation that resumes after this starts
+            // with its own first packet's orientation (V4: the old one); see docs/flow-meter.md.
+            _parkedWithoutRow++;
+            return;
+        }
+
+        if (_v4Order)
+        {
+            _parked[flow.Key] = new Parked(flow.Held, flow.Src, flow.SrcPort, flow.Dst, flow.DstPort, flow.Protocol, flow.JavaHash, flow.JavaInsertion);
+            flow.Held = null;
+        }
+    }
+
+    private void Emit(HeldRow? row, FlowEndReason reason)
+    {
+        if (row is null)
+        {
+            return;
+        }
+
+        Stats.Count(reason);
+        _sink.OnFlow(new CompletedFlow(row.Identity, row.FlowId, row.StartMicros, row.Packets, reason, row.Features));
+    }
+
+    private static FlowIdentity Identity(FlowState flow)
+        => new(flow.Src.ToValue(), flow.SrcPort, flow.Dst.ToValue(), flow.DstPort, flow.Protocol, ToUtc(flow.FlowStart));
+
+    private sealed record Parked(HeldRow? Row, Address Src, ushort SrcPort, Address Dst, ushort DstPort, byte Protocol, int JavaHash, long JavaInsertion);
 
     /// <summary>The start as a UTC time; a damaged capture can carry times no <see cref="DateTime"/> holds, which become MinValue.</summary>
     private static DateTime ToUtc(long micros)

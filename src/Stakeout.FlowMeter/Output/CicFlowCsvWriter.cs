@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text;
 using Stakeout.Core;
 using Stakeout.FlowMeter.Flows;
 
@@ -32,21 +31,52 @@ public sealed class CicFlowCsvWriter : IFlowSink, IDisposable
         "Idle Std", "Idle Max", "Idle Min", "Label",
     ];
 
-    private readonly TextWriter _writer;
+    private const int RowReserve = 8192; // the longest row (IPv6 ids, 77 numbers of at most 24 bytes) fits with room
+    private static readonly byte[] HeaderLine = System.Text.Encoding.ASCII.GetBytes(string.Join(',', Header) + "\n");
+
+    private readonly TextWriter? _writer;
+    private readonly Stream? _stream;
     private readonly TimeZoneInfo _zone;
-    private readonly string _label;
+    private readonly byte[] _label;
     private readonly bool _ownsWriter;
-    private readonly StringBuilder _line = new(1024);
+    private readonly byte[] _buffer = new byte[1 << 17];
+    private readonly byte[] _stamp = new byte[32];
+    private char[]? _chars;
+    private int _used;
+    private long _stampSecond = long.MinValue;
+    private int _stampLength;
 
     /// <summary>Writes to <paramref name="writer"/> and writes the header now.</summary>
     public CicFlowCsvWriter(TextWriter writer, TimeZoneInfo? zone = null, string label = "NeedManualLabel", bool ownsWriter = true)
+        : this(writer ?? throw new ArgumentNullException(nameof(writer)), null, zone, label, ownsWriter, writeHeader: true)
     {
-        _writer = writer ?? throw new ArgumentNullException(nameof(writer));
+    }
+
+    /// <summary>Writes UTF-8 (ASCII) bytes to <paramref name="stream"/>, the fast path, and writes the header now.</summary>
+    public CicFlowCsvWriter(Stream stream, TimeZoneInfo? zone = null, string label = "NeedManualLabel", bool ownsStream = true)
+        : this(null, stream ?? throw new ArgumentNullException(nameof(stream)), zone, label, ownsStream, writeHeader: true)
+    {
+    }
+
+    /// <summary>Writes to one of <paramref name="writer"/> or <paramref name="stream"/>; the header only when <paramref name="writeHeader"/>.</summary>
+    internal CicFlowCsvWriter(TextWriter? writer, Stream? stream, TimeZoneInfo? zone, string label, bool ownsWriter, bool writeHeader)
+    {
+        if ((writer is null) == (stream is null))
+        {
+            throw new ArgumentException("Give exactly one of a TextWriter or a Stream.", nameof(writer));
+        }
+
+        _writer = writer;
+        _stream = stream;
         _zone = zone ?? TimeZoneInfo.Utc;
-        _label = label ?? throw new ArgumentNullException(nameof(label));
+        ArgumentNullException.ThrowIfNull(label);
+        _label = System.Text.Encoding.UTF8.GetBytes(label);
         _ownsWriter = ownsWriter;
-        _writer.Write(string.Join(',', Header));
-        _writer.Write('\n');
+        if (writeHeader)
+        {
+            HeaderLine.CopyTo(_buffer, 0);
+            _used = HeaderLine.Length;
+        }
     }
 
     /// <summary>Rows written.</summary>
@@ -56,22 +86,48 @@ public sealed class CicFlowCsvWriter : IFlowSink, IDisposable
     public bool IncludeInterval { get; init; }
 
     /// <inheritdoc/>
-    public void OnFlow(in CompletedFlow flow)
+    public void OnFlow(in CompletedFlow flow) => Write(flow.Identity, flow.FlowId, flow.Reason, flow.Features);
+
+    /// <summary>Writes one row (the pipelined writer calls this with its own copy of the flow).</summary>
+    internal void Write(FlowIdentity id, string flowId, FlowEndReason reason, ReadOnlySpan<double> x)
     {
-        if (flow.Reason == FlowEndReason.Interval && !IncludeInterval)
+        if (reason == FlowEndReason.Interval && !IncludeInterval)
         {
             return;
         }
 
-        var inv = CultureInfo.InvariantCulture;
-        var id = flow.Identity;
-        _line.Clear();
-        _line.Append(flow.FlowId).Append(',')
-            .Append(id.SourceIp.ToString()).Append(',').Append(id.SourcePort.ToString(inv)).Append(',')
-            .Append(id.DestinationIp.ToString()).Append(',').Append(id.DestinationPort.ToString(inv)).Append(',')
-            .Append(id.Protocol.ToString(inv)).Append(',')
-            .Append(TimeZoneInfo.ConvertTimeFromUtc(DateTime.SpecifyKind(id.Timestamp, DateTimeKind.Utc), _zone).ToString("dd/MM/yyyy hh:mm:ss tt", inv));
-        var x = flow.Features;
+        if (_buffer.Length - _used < RowReserve)
+        {
+            Drain();
+        }
+
+        Span<byte> b = _buffer.AsSpan(_used);
+        int n = Ascii(b, flowId);
+        b[n++] = (byte)',';
+
+        // The Flow ID is "src-dst-sport-dport-proto" (FlowTable), so the address columns are its first two parts.
+        int dash1 = flowId.IndexOf('-', StringComparison.Ordinal);
+        int dash2 = dash1 < 0 ? -1 : flowId.IndexOf('-', dash1 + 1);
+        if (dash2 > 0)
+        {
+            n += Ascii(b[n..], flowId.AsSpan(0, dash1));
+        }
+        else
+        {
+            n += Ascii(b[n..], id.SourceIp.ToString());
+        }
+
+        b[n++] = (byte)',';
+
+        n += Int(b[n..], id.SourcePort);
+        b[n++] = (byte)',';
+        n += dash2 > 0 ? Ascii(b[n..], flowId.AsSpan(dash1 + 1, dash2 - dash1 - 1)) : Ascii(b[n..], id.DestinationIp.ToString());
+        b[n++] = (byte)',';
+        n += Int(b[n..], id.DestinationPort);
+        b[n++] = (byte)',';
+        n += Int(b[n..], id.Protocol);
+        b[n++] = (byte)',';
+        n += Stamp(b[n..], id.Timestamp);
         for (int i = 1; i < FeatureSchema.Count; i++)
         {
             if (i == FeatureSchema.FwdHeaderLengthDuplicate)
@@ -79,46 +135,138 @@ public sealed class CicFlowCsvWriter : IFlowSink, IDisposable
                 continue;
             }
 
-            _line.Append(',');
-            Append(_line, x[i]);
+            b[n++] = (byte)',';
+            n += Number(b[n..], x[i]);
         }
 
-        _line.Append(',').Append(_label).Append('\n');
-        _writer.Write(_line);
+        b[n++] = (byte)',';
+        _label.CopyTo(b[n..]);
+        n += _label.Length;
+        b[n++] = (byte)'\n';
+        _used += n;
         Rows++;
+    }
+
+    /// <summary>Writes what is buffered and then every byte of <paramref name="rows"/> (rows this class wrote elsewhere).</summary>
+    internal void AppendRows(Stream rows)
+    {
+        Drain();
+        if (_stream is not null)
+        {
+            rows.CopyTo(_stream, 1 << 17);
+            return;
+        }
+
+        int read;
+        while ((read = rows.Read(_buffer, 0, _buffer.Length)) > 0)
+        {
+            _used = read;
+            Drain();
+        }
+    }
+
+    /// <summary>Writes what is buffered to the stream or writer (without flushing them).</summary>
+    internal void Drain()
+    {
+        if (_used == 0)
+        {
+            return;
+        }
+
+        if (_stream is not null)
+        {
+            _stream.Write(_buffer, 0, _used);
+        }
+        else
+        {
+            _chars ??= new char[_buffer.Length];
+            int chars = System.Text.Encoding.UTF8.GetChars(_buffer, 0, _used, _chars, 0);
+            _writer!.Write(_chars, 0, chars);
+        }
+
+        _used = 0;
     }
 
     /// <inheritdoc/>
     public void Dispose()
     {
-        _writer.Flush();
+        Drain();
+        if (_stream is not null)
+        {
+            _stream.Flush();
+            if (_ownsWriter)
+            {
+                _stream.Dispose();
+            }
+
+            return;
+        }
+
+        _writer!.Flush();
         if (_ownsWriter)
         {
             _writer.Dispose();
         }
     }
 
-    private static void Append(StringBuilder sb, double v)
+    private static int Ascii(Span<byte> to, ReadOnlySpan<char> text)
     {
+        for (int i = 0; i < text.Length; i++)
+        {
+            to[i] = (byte)text[i];
+        }
+
+        return text.Length;
+    }
+
+    private static int Int(Span<byte> to, long v)
+    {
+        v.TryFormat(to, out int n, default, CultureInfo.InvariantCulture);
+        return n;
+    }
+
+    /// <summary>The start as V4 prints it (<c>dd/MM/yyyy hh:mm:ss AM</c>, local to the zone), cached per second.</summary>
+    private int Stamp(Span<byte> to, DateTime utc)
+    {
+        long second = utc.Ticks / TimeSpan.TicksPerSecond;
+        if (second != _stampSecond)
+        {
+            var local = TimeZoneInfo.ConvertTimeFromUtc(DateTime.SpecifyKind(utc, DateTimeKind.Utc), _zone);
+            local.TryFormat(_stamp, out _stampLength, "dd/MM/yyyy hh:mm:ss tt", CultureInfo.InvariantCulture);
+            _stampSecond = second;
+        }
+
+        _stamp.AsSpan(0, _stampLength).CopyTo(to);
+        return _stampLength;
+    }
+
+    /// <summary>Java's spelling of the special values; integers without a decimal point; others shortest round-trip.</summary>
+    private static int Number(Span<byte> to, double v)
+    {
+        if (v == Math.Floor(v) && Math.Abs(v) < 1e15)
+        {
+            return Int(to, (long)v);
+        }
+
         if (double.IsNaN(v))
         {
-            sb.Append("NaN");
+            "NaN"u8.CopyTo(to);
+            return 3;
         }
-        else if (double.IsPositiveInfinity(v))
+
+        if (double.IsPositiveInfinity(v))
         {
-            sb.Append("Infinity");
+            "Infinity"u8.CopyTo(to);
+            return 8;
         }
-        else if (double.IsNegativeInfinity(v))
+
+        if (double.IsNegativeInfinity(v))
         {
-            sb.Append("-Infinity");
+            "-Infinity"u8.CopyTo(to);
+            return 9;
         }
-        else if (v == Math.Floor(v) && Math.Abs(v) < 1e15)
-        {
-            sb.Append(((long)v).ToString(CultureInfo.InvariantCulture));
-        }
-        else
-        {
-            sb.Append(v.ToString("R", CultureInfo.InvariantCulture));
-        }
+
+        v.TryFormat(to, out int n, "R", CultureInfo.InvariantCulture);
+        return n;
     }
 }
