@@ -21,6 +21,9 @@ public sealed record EvaluationOptions
     /// <summary>Compute PR-AUC (keeps 4 bytes per model class per row in memory).</summary>
     public bool PrAuc { get; init; } = true;
 
+    /// <summary>Also compute PR, ROC and threshold curves (<see cref="EvaluationReport.Curves"/>); needs <see cref="PrAuc"/>.</summary>
+    public bool Curves { get; init; }
+
     /// <summary>Threads scoring a batch at once; 0 means one per processor.</summary>
     public int ScoringThreads { get; init; }
 
@@ -35,6 +38,11 @@ public sealed record EvaluationOptions
         if (ScoringThreads is < 0 or > 256)
         {
             throw new ArgumentException($"ScoringThreads must be between 0 and 256; it was {ScoringThreads}.", nameof(ScoringThreads));
+        }
+
+        if (Curves && !PrAuc)
+        {
+            throw new ArgumentException("Curves need the probabilities that PrAuc keeps; PrAuc is off.", nameof(Curves));
         }
 
         return this;
@@ -130,6 +138,7 @@ public sealed class ModelEvaluator
             ModelKind = manifest.ModelKind,
             Files = read.Report.Files,
             Reading = ReadAccounting.From(read.Report),
+            Curves = _options.Curves ? accumulator.ComputeCurves(_options.Level) : null,
             ElapsedSeconds = Math.Round(clock.Elapsed.TotalSeconds, 3),
         };
     }

@@ -79,6 +79,9 @@ public sealed record DetectionSummary
     /// <summary>Wall time of the run.</summary>
     [JsonPropertyName("seconds")] public double Seconds { get; init; }
 
+    /// <summary>Attack scores of every scored flow in 100 bins over [0, 1].</summary>
+    [JsonPropertyName("attack_scores")] public AttackScoreCounts? AttackScores { get; init; }
+
     /// <summary>Builds the summary of a finished run.</summary>
     public static DetectionSummary From(DetectionPipeline pipeline, TimeSpan elapsed, ReadReport? read = null, int top = 10)
     {
@@ -110,6 +113,7 @@ public sealed record DetectionSummary
             Sinks = [.. pipeline.SinkStatuses.Select(x => new SinkSummary(x.Name, x.Written, x.Failures, x.Overflow, x.Lost, x.LastError))],
             Read = read,
             Seconds = Math.Round(elapsed.TotalSeconds, 3),
+            AttackScores = pipeline.Scores.Snapshot(),
         };
     }
 }
