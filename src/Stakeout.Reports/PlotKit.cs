@@ -45,6 +45,9 @@ internal static class PlotKit
         {
             plot.Axes.Bottom.TickLabelStyle.Rotation = -35;
             plot.Axes.Bottom.TickLabelStyle.Alignment = Alignment.MiddleRight;
+            // ScottPlot sizes the axis for level labels; a rotated one needs room for its drop (sin 35° of its length).
+            float longest = labels.Max(l => Shorten(l).Length) * 7.5f;
+            plot.Axes.Bottom.MinimumSize = (longest * 0.6f) + 45;
         }
     }
 
@@ -131,7 +134,7 @@ internal static class MatrixPlot
         var heatmap = plot.Add.Heatmap(values);
         heatmap.Colormap = colormap;
         heatmap.ManualRange = new ScottPlot.Range(min, max);
-        heatmap.Extent = new CoordinateRect(-0.5, m - 0.5, -0.5, n - 0.5);
+        heatmap.Rectangle = new CoordinateRect(-0.5, m - 0.5, -0.5, n - 0.5);
         var bar = plot.Add.ColorBar(heatmap);
         bar.Label = colorBarLabel;
         bar.LabelStyle.FontSize = 13;
