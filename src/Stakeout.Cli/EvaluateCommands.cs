@@ -31,6 +31,7 @@ internal static class EvaluateCommands
         var requireSigned = new Option<bool>("--require-signed") { Description = "Refuse a model artifact that carries no valid signature." };
         var level = new Option<string?>("--level") { Description = "Compare at this level (class, family, binary) instead of the finest level the model and the data share; it cannot be finer." };
         var noPrAuc = new Option<bool>("--no-pr-auc") { Description = "Skip PR-AUC, which keeps 4 bytes per model class per row in memory." };
+        var noReport = ReportOptions.NoReportOption("model");
 
         var evaluate = new Command(
             "evaluate",
@@ -49,7 +50,7 @@ internal static class EvaluateCommands
               stakeout evaluate -m model.stakeout MachineLearningCSV.zip --dedupe --level binary --require-signed
             """)
         {
-            model, paths, json, outputDir, threshold, dedupe, requireSigned, level, noPrAuc,
+            model, paths, json, outputDir, threshold, dedupe, requireSigned, level, noPrAuc, noReport,
         };
 
         evaluate.SetAction(parse => Run(
@@ -61,13 +62,17 @@ internal static class EvaluateCommands
             parse.GetValue(dedupe),
             parse.GetValue(requireSigned),
             parse.GetValue(level),
-            !parse.GetValue(noPrAuc)));
+            !parse.GetValue(noPrAuc),
+            !parse.GetValue(noReport)));
         return evaluate;
     }
 
-    private static int Run(FileInfo modelFile, string[] paths, bool asJson, DirectoryInfo? outputDir, double? threshold, bool dedupe, bool requireSigned, string? level, bool prAuc)
+    private static int Run(FileInfo modelFile, string[] paths, bool asJson, DirectoryInfo? outputDir, double? threshold, bool dedupe, bool requireSigned, string? level, bool prAuc, bool htmlReport = true)
     {
         EvaluationReport report;
+        ModelArtifact? loaded = null;
+        // The model report goes beside the text and JSON reports (with --output-dir) and needs the kept probabilities.
+        htmlReport = htmlReport && outputDir is not null && prAuc;
         try
         {
             var options = new EvaluationOptions
@@ -76,8 +81,10 @@ internal static class EvaluateCommands
                 Dedupe = dedupe,
                 Level = level is null ? null : EvaluationLevels.Parse(level),
                 PrAuc = prAuc,
+                Curves = htmlReport,
             };
             var artifact = ModelArtifact.Load(modelFile.FullName, new ArtifactLoadOptions { RequireSigned = requireSigned });
+            loaded = artifact;
             var evaluator = new ModelEvaluator(artifact.CreateScorer(), artifact.Sha256, options);
             var read = new FlowCsvReader(evaluator.ReaderOptions()).Open(paths);
             report = Terminal.WithProgress("Scoring", read.TotalBytes, update => evaluator.Evaluate(read, new Progress(update)));
@@ -98,6 +105,10 @@ internal static class EvaluateCommands
             Directory.CreateDirectory(outputDir.FullName);
             File.WriteAllText(Path.Combine(outputDir.FullName, TextReportFile), text);
             File.WriteAllText(Path.Combine(outputDir.FullName, JsonReportFile), jsonText + "\n");
+            if (htmlReport && ReportOptions.WriteEvaluationReport(report, loaded!, paths, outputDir.FullName) is { } error)
+            {
+                return Fail(error);
+            }
         }
 
         if (asJson)

@@ -44,4 +44,20 @@ public static class TestSplitScores
         accumulator.AddBatch(truth, [.. table.Classes.Select(LabelTaxonomy.Resolve)], probabilities);
         return accumulator;
     }
+
+    /// <summary>Up to <paramref name="max"/> test-split rows (78 canonical floats each), evenly spread, for explanations.</summary>
+    public static IReadOnlyList<float[]> SampleRows(TrainResult result, int max)
+    {
+        ArgumentNullException.ThrowIfNull(result);
+        ArgumentOutOfRangeException.ThrowIfLessThan(max, 1);
+        var rows = result.Split.Test.Count > 0 ? result.Split.Test : result.Split.Train;
+        int n = Math.Min(max, rows.Count);
+        var sample = new List<float[]>(n);
+        for (int i = 0; i < n; i++)
+        {
+            sample.Add(result.Table.Row(rows[(int)((long)i * rows.Count / n)]).ToArray());
+        }
+
+        return sample;
+    }
 }
