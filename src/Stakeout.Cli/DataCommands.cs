@@ -37,6 +37,8 @@ internal static class DataCommands
         };
         var strict = new Option<bool>("--strict") { Description = "Stop at the first bad row instead of counting it." };
         var maxRejects = new Option<int>("--max-rejects") { Description = "How many rejected rows to list in full.", DefaultValueFactory = _ => 1000 };
+        var report = ReportOptions.DataReportOption();
+        var reportFeatures = ReportOptions.DataReportFeaturesOption();
 
         var inspect = new Command(
             "inspect",
@@ -49,9 +51,10 @@ internal static class DataCommands
               stakeout data inspect ../shared/data/cicids2017 ../shared/data/cicids2017-families --json
               stakeout data inspect MachineLearningCSV.zip --non-finite drop -o report.json
               stakeout data inspect 'C:\data\Monday-WorkingHours.pcap_ISCX.csv'
+              stakeout data inspect ../shared/data/cicids2017 --report reports/ --report-features all
             """)
         {
-            paths, json, output, nonFinite, duplicates, strict, maxRejects,
+            paths, json, output, nonFinite, duplicates, strict, maxRejects, report, reportFeatures,
         };
 
         inspect.SetAction(parse =>
@@ -64,20 +67,28 @@ internal static class DataCommands
                 MaxRejectDetails = parse.GetValue(maxRejects),
                 SkipBadFiles = !parse.GetValue(strict),
             };
-            return Inspect(parse.GetValue(paths)!, options, parse.GetValue(json), parse.GetValue(output));
+            var reportRequest = ReportOptions.DataRequest(parse.GetValue(report), parse.GetValue(reportFeatures));
+            return reportRequest is { Error: { } error } ? Terminal.Fail(error) : Inspect(parse.GetValue(paths)!, options, parse.GetValue(json), parse.GetValue(output), reportRequest);
         });
         return inspect;
     }
 
-    private static int Inspect(string[] paths, FlowReaderOptions options, bool asJson, FileInfo? output)
+    private static int Inspect(string[] paths, FlowReaderOptions options, bool asJson, FileInfo? output, DataReportRequest? reportRequest)
     {
+        var sample = reportRequest is null ? null : new Stakeout.Reports.DataSample();
         FlowRead read;
         FeatureProfile profile;
         var started = System.Diagnostics.Stopwatch.StartNew();
         try
         {
             read = new FlowCsvReader(options).Open(paths);
-            profile = Terminal.WithProgress("Reading", read.TotalBytes, report => FeatureProfile.Collect(read.ReadBatches(new Progress(report))));
+            // The report's sample sees each batch as the reader hands it out; the profile runs on every core.
+            profile = Terminal.WithProgress("Reading", read.TotalBytes, report => FeatureProfile.Collect(
+                read.ReadBatches(new Progress(report)).Select(batch =>
+                {
+                    sample?.Add(batch, read.Labels);
+                    return batch;
+                })));
         }
         catch (FlowDataException ex)
         {
@@ -113,7 +124,7 @@ internal static class DataCommands
             InspectView.Render(Terminal.Out, document);
         }
 
-        return 0;
+        return reportRequest is null ? 0 : ReportOptions.WriteData(reportRequest, new Stakeout.Reports.DataReportInput(report, document.Features, sample!));
     }
 
     private static string Snake<T>(T value)

@@ -99,6 +99,7 @@ internal static class DetectCommands
             Arity = ArgumentArity.OneOrMore,
         };
         var json = new Option<bool>("--json") { Description = "Print the summary as JSON on stdout instead of text." };
+        var noReport = ReportOptions.NoReportOption("detection");
         var command = new Command(
             "detect",
             """
@@ -106,6 +107,8 @@ internal static class DetectCommands
               alerts.json        one EVE-style JSON alert per line (schema: docs/detection.md)
               malicious_ips.log  source addresses of alerting flows, once each (none invented when the data has no IPs)
               summary.json       flows in = scored + rejected + dropped, alerts by class, top sources and targets
+              detection-report.html  alerts over time, top talkers, score distribution, example explanations
+                                 (self-contained; every plot also as PNG and SVG; --no-report skips it)
             and prints the summary.
 
             Examples:
@@ -114,14 +117,14 @@ internal static class DetectCommands
               stakeout detect -m model.stakeout data/ --allow-src 192.168.10.0/24 --aggregate-window 0 --json
             """)
         {
-            paths, json,
+            paths, json, noReport,
         };
         policy.AddTo(command);
-        command.SetAction((parse, cancel) => DetectAsync(parse, policy, parse.GetValue(paths)!, parse.GetValue(json), cancel));
+        command.SetAction((parse, cancel) => DetectAsync(parse, policy, parse.GetValue(paths)!, parse.GetValue(json), cancel, !parse.GetValue(noReport)));
         return command;
     }
 
-    private static async Task<int> DetectAsync(ParseResult parse, PolicyOptions policy, string[] paths, bool asJson, CancellationToken cancel)
+    private static async Task<int> DetectAsync(ParseResult parse, PolicyOptions policy, string[] paths, bool asJson, CancellationToken cancel, bool report = true)
     {
         try
         {
@@ -130,6 +133,10 @@ internal static class DetectCommands
             var model = ModelLoader.Load(modelPath, options, policy.LoadOptions(parse));
             string output = parse.GetValue(policy.OutputDir)!;
             var summary = await BatchDetector.RunAsync(model, paths, output, options, new FlowReaderOptions { SkipBadFiles = false }, new StderrLogger(), cancel).ConfigureAwait(false);
+            if (report)
+            {
+                ReportOptions.Written(Stakeout.Reports.DetectionReport.Write(summary, Path.Combine(output, "alerts.json"), output));
+            }
             if (asJson)
             {
                 await Console.Out.WriteLineAsync(await File.ReadAllTextAsync(Path.Combine(output, "summary.json"), cancel).ConfigureAwait(false)).ConfigureAwait(false);

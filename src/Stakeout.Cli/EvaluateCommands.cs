@@ -36,6 +36,7 @@ internal static class EvaluateCommands
             AllowMultipleArgumentsPerToken = true,
         };
         var noPrAuc = new Option<bool>("--no-pr-auc") { Description = "Skip PR-AUC, which keeps 4 bytes per model class per row in memory." };
+        var noReport = ReportOptions.NoReportOption("model");
 
         var evaluate = new Command(
             "evaluate",
@@ -57,7 +58,7 @@ internal static class EvaluateCommands
               stakeout evaluate -m model.stakeout blind.csv --merge-labels DDoS=DoS --json
             """)
         {
-            model, paths, json, outputDir, threshold, dedupe, requireSigned, level, merge, noPrAuc,
+            model, paths, json, outputDir, threshold, dedupe, requireSigned, level, merge, noPrAuc, noReport,
         };
 
         evaluate.SetAction(parse => Run(
@@ -70,13 +71,17 @@ internal static class EvaluateCommands
             parse.GetValue(requireSigned),
             parse.GetValue(level),
             parse.GetValue(merge) ?? [],
-            !parse.GetValue(noPrAuc)));
+            !parse.GetValue(noPrAuc),
+            !parse.GetValue(noReport)));
         return evaluate;
     }
 
-    private static int Run(FileInfo modelFile, string[] paths, bool asJson, DirectoryInfo? outputDir, double? threshold, bool dedupe, bool requireSigned, string? level, string[] merges, bool prAuc)
+    private static int Run(FileInfo modelFile, string[] paths, bool asJson, DirectoryInfo? outputDir, double? threshold, bool dedupe, bool requireSigned, string? level, string[] merges, bool prAuc, bool htmlReport = true)
     {
         EvaluationReport report;
+        ModelArtifact? loaded = null;
+        // The model report goes beside the text and JSON reports (with --output-dir) and needs the kept probabilities.
+        htmlReport = htmlReport && outputDir is not null && prAuc;
         try
         {
             var options = new EvaluationOptions
@@ -86,8 +91,10 @@ internal static class EvaluateCommands
                 Level = level is null ? null : EvaluationLevels.Parse(level),
                 PrAuc = prAuc,
                 Merges = LabelMerges.Parse(merges),
+                Curves = htmlReport,
             };
             var artifact = ModelArtifact.Load(modelFile.FullName, new ArtifactLoadOptions { RequireSigned = requireSigned });
+            loaded = artifact;
             var evaluator = new ModelEvaluator(artifact.CreateScorer(), artifact.Sha256, options);
             var read = new FlowCsvReader(evaluator.ReaderOptions()).Open(paths);
             report = Terminal.WithProgress("Scoring", read.TotalBytes, update => evaluator.Evaluate(read, new Progress(update)));
@@ -108,6 +115,10 @@ internal static class EvaluateCommands
             Directory.CreateDirectory(outputDir.FullName);
             File.WriteAllText(Path.Combine(outputDir.FullName, TextReportFile), text);
             File.WriteAllText(Path.Combine(outputDir.FullName, JsonReportFile), jsonText + "\n");
+            if (htmlReport && ReportOptions.WriteEvaluationReport(report, loaded!, paths, outputDir.FullName) is { } error)
+            {
+                return Fail(error);
+            }
         }
 
         if (asJson)

@@ -94,7 +94,7 @@ internal static class TrainCommands
                 var options = set.Build(parse);
                 var budget = options.TimeBudget ?? TimeSpan.FromSeconds(600);
                 int k = parse.GetValue(folds), n = parse.GetValue(trials);
-                return Run(options with { TimeBudget = null }, dir, parse.GetValue(set.ModelOut), parse.GetValue(set.ValidationDir), parse.GetValue(set.SignKey), "tune", (run, progress) =>
+                return Run(options with { TimeBudget = null }, dir, parse.GetValue(set.ModelOut), parse.GetValue(set.ValidationDir), parse.GetValue(set.SignKey), !parse.GetValue(set.NoReport), "tune", (run, progress) =>
                 {
                     var (result, all) = run.Tune(options with { TimeBudget = null }, k, n, budget, progress);
                     return (result, "\ntrials (cross-validated on the training split, best first):\n" + string.Join("\n", all.Select(t => "  " + t.Describe())) + "\n");
@@ -141,7 +141,7 @@ internal static class TrainCommands
                 // A fine-tuned model keeps its parent's class weighting unless --imbalance says otherwise.
                 var options = set.Build(parse) with { ImbalanceFromParent = parent is not null && parse.GetResult(set.Imbalance) is null or { Implicit: true } };
                 bool allow = parse.GetValue(allowNew);
-                return Run(options, dir, parse.GetValue(set.ModelOut), parse.GetValue(set.ValidationDir), parse.GetValue(set.SignKey), "train", (run, progress) =>
+                return Run(options, dir, parse.GetValue(set.ModelOut), parse.GetValue(set.ValidationDir), parse.GetValue(set.SignKey), !parse.GetValue(set.NoReport), "train", (run, progress) =>
                     (parent is null ? run.Execute(options, progress) : run.FineTune(parent, options, allow, progress), ""));
             }
             catch (ArgumentException ex)
@@ -152,7 +152,7 @@ internal static class TrainCommands
         return train;
     }
 
-    private static int Run(TrainOptions options, string outputDir, string? modelOutOption, string? validationDir, string? signKey, string verb, Func<TrainingRun, IProgress<ReadProgress>, (TrainResult Result, string Extra)> work)
+    private static int Run(TrainOptions options, string outputDir, string? modelOutOption, string? validationDir, string? signKey, bool report, string verb, Func<TrainingRun, IProgress<ReadProgress>, (TrainResult Result, string Extra)> work)
     {
         Directory.CreateDirectory(outputDir);
         string modelOut = modelOutOption is { } m ? TrainOptionSet.PortablePath(m) : Path.Combine(outputDir, "model.stakeout");
@@ -166,6 +166,11 @@ internal static class TrainCommands
             using var signer = signKey is null ? null : ModelSigningKey.LoadPrivateKey(TrainOptionSet.PortablePath(signKey));
             var saved = result.Artifact.Save(modelOut, signer);
             log.Info($"wrote model {modelOut} (sha256 {saved.Sha256}{(signer is null ? "" : $", signed by key {signer.KeyId}")})");
+            if (report)
+            {
+                log.Info($"wrote {ReportOptions.WriteTrainReport(result, saved.Sha256, outputDir)}");
+            }
+
             if (validationDir is not null)
             {
                 log.Info($"scoring validation data {validationDir}");
@@ -235,6 +240,8 @@ internal sealed class TrainOptionSet
 
     public Option<double> Threshold { get; } = new("--threshold") { Description = "Alert when the attack score (1 - P(BENIGN)) reaches this.", DefaultValueFactory = _ => 0.5 };
 
+    public Option<bool> NoReport { get; } = ReportOptions.NoReportOption("model");
+
     public Option<string?> SignKey { get; } = new("--sign-key") { Description = "Sign the artifact with this Ed25519 private key (see `stakeout keys new`)." };
 
     public Option<string?> Labels { get; } = new("--labels") { Description = "class, family or binary (default: the finest level every training file has)." };
@@ -294,6 +301,7 @@ internal sealed class TrainOptionSet
         command.Options.Add(ModelOut);
         command.Options.Add(Threshold);
         command.Options.Add(SignKey);
+        command.Options.Add(NoReport);
         command.Options.Add(Labels);
         command.Options.Add(Model);
         command.Options.Add(Seed);

@@ -15,7 +15,7 @@ namespace Stakeout.Evaluation;
 /// <para>For PR-AUC the model's probabilities are kept, 4 bytes per class per row (a 15-class model on 2.8 M rows holds
 /// 170 MB); pass <c>keepScores: false</c> to skip PR-AUC and keep memory flat.</para>
 /// </remarks>
-public sealed class EvaluationAccumulator
+public sealed partial class EvaluationAccumulator
 {
     private const int ChunkRows = 1 << 16;
 

@@ -173,6 +173,9 @@ public sealed record EvaluationReport
     /// <summary>The reader's accounting.</summary>
     [JsonPropertyName("reading")] public ReadAccounting? Reading { get; init; }
 
+    /// <summary>PR, ROC and threshold curves, when <see cref="EvaluationOptions.Curves"/> asked for them (not part of the JSON report).</summary>
+    [JsonIgnore] public EvaluationCurves? Curves { get; init; }
+
     /// <summary>Wall time of reading and scoring, in seconds.</summary>
     [JsonPropertyName("elapsed_seconds")] public double ElapsedSeconds { get; init; }
 

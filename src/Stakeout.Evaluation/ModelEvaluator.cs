@@ -23,6 +23,8 @@ public sealed record EvaluationOptions
 
     /// <summary>Labels compared as one (<c>--merge-labels DDoS=DoS</c>), for data labelled by another taxonomy.</summary>
     public LabelMerges Merges { get; init; } = LabelMerges.None;
+    /// <summary>Also compute PR, ROC and threshold curves (<see cref="EvaluationReport.Curves"/>); needs <see cref="PrAuc"/>.</summary>
+    public bool Curves { get; init; }
 
     /// <summary>Threads scoring a batch at once; 0 means one per processor.</summary>
     public int ScoringThreads { get; init; }
@@ -38,6 +40,11 @@ public sealed record EvaluationOptions
         if (ScoringThreads is < 0 or > 256)
         {
             throw new ArgumentException($"ScoringThreads must be between 0 and 256; it was {ScoringThreads}.", nameof(ScoringThreads));
+        }
+
+        if (Curves && !PrAuc)
+        {
+            throw new ArgumentException("Curves need the probabilities that PrAuc keeps; PrAuc is off.", nameof(Curves));
         }
 
         return this;
@@ -133,6 +140,7 @@ public sealed class ModelEvaluator
             ModelKind = manifest.ModelKind,
             Files = read.Report.Files,
             Reading = ReadAccounting.From(read.Report),
+            Curves = _options.Curves ? accumulator.ComputeCurves(_options.Level) : null,
             ElapsedSeconds = Math.Round(clock.Elapsed.TotalSeconds, 3),
         };
     }

@@ -87,6 +87,9 @@ public sealed record DetectionSummary
     /// <summary>Wall time of the run.</summary>
     [JsonPropertyName("seconds")] public double Seconds { get; init; }
 
+    /// <summary>Attack scores of every scored flow in 100 bins over [0, 1].</summary>
+    [JsonPropertyName("attack_scores")] public AttackScoreCounts? AttackScores { get; init; }
+
     /// <summary>Builds the summary of a finished run.</summary>
     public static DetectionSummary From(DetectionPipeline pipeline, TimeSpan elapsed, ReadReport? read = null, int top = 10)
     {
@@ -121,6 +124,7 @@ public sealed record DetectionSummary
             Drift = pipeline.Drift.Active ? pipeline.Drift.Summary() : null,
             Shutdown = pipeline.Shutdown,
             Seconds = Math.Round(elapsed.TotalSeconds, 3),
+            AttackScores = pipeline.Scores.Snapshot(),
         };
     }
 }

@@ -65,6 +65,9 @@ public sealed class DetectionPipeline
     /// <summary>Top sources and targets of alerting flows.</summary>
     public AlertStatistics Statistics { get; } = new();
 
+    /// <summary>The attack scores of every scored flow, binned (for the detection report and the dashboard).</summary>
+    public AttackScoreHistogram Scores { get; } = new();
+
     /// <summary>Each sink's health.</summary>
     public IReadOnlyList<SinkStatus> SinkStatuses => [.. _runners.Select(r => r.Status)];
 
@@ -510,6 +513,7 @@ public sealed class DetectionPipeline
                 {
                     while (input.Reader.TryRead(out var batch))
                     {
+                        Scores.Record(batch.Probabilities, batch.Model!.Scorer.Classes.Count, batch.Model.Scorer.BenignClassIndex, batch.Count);
                         policy.Evaluate(batch, _time, Counters, Statistics, aggregator, Emit);
                         Drift.Observe(batch);
                     }
