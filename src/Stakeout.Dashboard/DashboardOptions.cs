@@ -63,19 +63,22 @@ public sealed record DashboardOptions
     public static string GenerateToken() =>
         Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
 
+    /// <summary>The command-line option that sets the token, named in the refusal message.</summary>
+    public string TokenOptionName { get; init; } = "--dashboard-token";
+
     /// <summary>Checks the options; the message says which one is wrong and what to do.</summary>
     public DashboardOptions Validate()
     {
         ArgumentNullException.ThrowIfNull(Listen);
         if (Token is not null && (Token.Length < MinTokenLength || Token.Any(c => char.IsWhiteSpace(c) || char.IsControl(c))))
         {
-            throw new ArgumentException($"the dashboard token must be at least {MinTokenLength} characters without spaces (or 'generate').");
+            throw new ArgumentException($"{TokenOptionName}: the dashboard token must be at least {MinTokenLength} characters without spaces (or 'generate').");
         }
 
         if (!IsLoopback && Token is null)
         {
             throw new ArgumentException(string.Create(CultureInfo.InvariantCulture,
-                $"refusing to serve the dashboard on {Listen}, which is not a loopback address, without a token: give --dashboard-token TOKEN (at least {MinTokenLength} characters) or --dashboard-token generate, or listen on 127.0.0.1."));
+                $"refusing to serve the dashboard on {Listen}, which is not a loopback address, without a token: give {TokenOptionName} TOKEN (at least {MinTokenLength} characters) or {TokenOptionName} generate, or listen on 127.0.0.1."));
         }
 
         if (PushInterval <= TimeSpan.Zero || StatsInterval <= TimeSpan.Zero)

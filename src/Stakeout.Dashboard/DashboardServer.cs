@@ -178,6 +178,8 @@ public sealed class DashboardServer : IAsyncDisposable
             ? Results.Text("no model card: this run names no readable model artifact (give --model).\n", "text/plain; charset=utf-8", statusCode: 404)
             : JsonResult(_model));
         _app.MapGet("/api/events", StreamAsync);
+        // Browsers ask for it on their own; an empty answer keeps their consoles free of 404s.
+        _app.MapGet("/favicon.ico", () => Results.NoContent());
         _app.MapFallback((HttpContext ctx) => Results.Text("not found\n", "text/plain; charset=utf-8", statusCode: 404));
     }
 
