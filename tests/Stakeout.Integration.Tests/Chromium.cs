@@ -37,6 +37,8 @@ internal sealed class Chromium : IAsyncDisposable
         Skip.IfNot(File.Exists(Executable), $"{Executable} is not installed (test.sh installs Debian's chromium package).");
         Environment.SetEnvironmentVariable("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1");
         Environment.SetEnvironmentVariable("PLAYWRIGHT_BROWSERS_PATH", "0");
+        // The machine may be busy (CI, other builds): waits are generous, and each one still ends by itself.
+        Assertions.SetDefaultExpectTimeout(60_000);
         var playwright = await Playwright.CreateAsync();
         try
         {
