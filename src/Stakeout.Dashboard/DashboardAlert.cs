@@ -78,7 +78,7 @@ public sealed record DashboardAlert
     /// <summary>Top contributing features, largest |contribution| first.</summary>
     [JsonPropertyName("explanation")] public IReadOnlyList<DashboardContribution> Explanation { get; init; } = [];
 
-    /// <summary>The colour of its class (from <see cref="Core.ClassColors"/>).</summary>
+    /// <summary>The colour of its class (from <see cref="Core.ClassPalette"/>).</summary>
     [JsonPropertyName("color")] public string Color { get; init; } = "";
 
     /// <summary>Source address as the top-talker key: the IP, or "(no address)".</summary>

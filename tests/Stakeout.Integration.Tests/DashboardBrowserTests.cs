@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Net.Http;
 using Microsoft.Playwright;
 
 namespace Stakeout.Integration.Tests;

@@ -266,7 +266,7 @@ public sealed class DashboardState
                 AlertFlowsSeen = _alertFlows,
                 TopSources = _sources.Top(_limits.TopN),
                 TopTargets = _targets.Top(_limits.TopN),
-                Colors = new Dictionary<string, string>(_colors, StringComparer.Ordinal) { [ClassTimeSeries.OtherClass] = ClassColors.Unknown },
+                Colors = new Dictionary<string, string>(_colors, StringComparer.Ordinal) { [ClassTimeSeries.OtherClass] = ClassPalette.Unknown },
                 SampledOut = _sampledOut,
             };
         }
@@ -367,12 +367,12 @@ public sealed class DashboardState
         if (_colors.Count >= _limits.MaxClasses)
         {
             // The table of shown classes is bounded like the series: a flood of made-up labels cannot grow it.
-            return ClassColors.Of(signature);
+            return ClassPalette.ColorOf(signature);
         }
 
-        _colors[signature] = ClassColors.Of(signature);
+        _colors[signature] = ClassPalette.ColorOf(signature);
         // Shades depend on which classes of a family share the view: reassign the whole (small) table.
-        foreach (var (k, v) in ClassColors.Assign(_colors.Keys))
+        foreach (var (k, v) in ClassPalette.Assign(_colors.Keys))
         {
             _colors[k] = v;
         }

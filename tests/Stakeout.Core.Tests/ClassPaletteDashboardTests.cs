@@ -1,6 +1,6 @@
 namespace Stakeout.Core.Tests;
 
-public sealed class ClassColorsTests
+public sealed class ClassPaletteDashboardTests
 {
     [Theory]
     [InlineData("BENIGN", "#2ca02c")]
@@ -14,32 +14,32 @@ public sealed class ClassColorsTests
     [InlineData("Heartbleed", "#bcbd22")]
     [InlineData("anomaly", "#17becf")]
     [InlineData("something new", "#393b79")]
-    public void Of_Label_FamilyColour(string label, string expected) => Assert.Equal(expected, ClassColors.Of(label));
+    public void Of_Label_FamilyColour(string label, string expected) => Assert.Equal(expected, ClassPalette.ColorOf(label));
 
     [Fact]
     public void Of_EveryCicIds2017Class_HasItsFamilysColour()
     {
-        var families = ClassColors.Families.ToDictionary(f => f.Family, f => f.Color);
+        var families = ClassPalette.Families;
         foreach (var c in LabelTaxonomy.CicIds2017Classes)
         {
-            Assert.Equal(families[c.Family], ClassColors.Of(c.Name));
+            Assert.Equal(families[c.Family], ClassPalette.ColorOf(c.Name));
         }
     }
 
     [Fact]
     public void Assign_SeveralClassesOfOneFamily_ShadesDarkerFirstInTaxonomyOrder()
     {
-        var colors = ClassColors.Assign(["DoS slowloris", "DDoS", "DoS Hulk", "DoS GoldenEye"]);
+        var colors = ClassPalette.Assign(["DoS slowloris", "DDoS", "DoS Hulk", "DoS GoldenEye"]);
 
         Assert.Equal("#ff7f0e", colors["DDoS"]);
         string hulk = colors["DoS Hulk"], golden = colors["DoS GoldenEye"], slow = colors["DoS slowloris"];
         Assert.True(Brightness(hulk) < Brightness(golden) && Brightness(golden) < Brightness(slow), $"{hulk} {golden} {slow}");
         Assert.Equal(3, new[] { hulk, golden, slow }.Distinct().Count());
-        Assert.Equal(ClassColors.Assign(["DoS Hulk", "DoS GoldenEye", "DoS slowloris", "DDoS"]), colors);
+        Assert.Equal(ClassPalette.Assign(["DoS Hulk", "DoS GoldenEye", "DoS slowloris", "DDoS"]), colors);
     }
 
     [Fact]
-    public void Shade_MiddleOfThree_IsTheFamilyColour() => Assert.Equal("#d62728", ClassColors.Shade("#d62728", 1, 3));
+    public void Shade_MiddleOfThree_IsTheFamilyColour() => Assert.Equal("#d62728", ClassPalette.Shade("#d62728", 1, 3));
 
     private static int Brightness(string hex) =>
         Convert.ToInt32(hex[1..3], 16) + Convert.ToInt32(hex[3..5], 16) + Convert.ToInt32(hex[5..7], 16);
