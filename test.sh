@@ -10,6 +10,10 @@ need=()
 for pkg in ca-certificates bsdutils libpcap-dev; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
 done
+# Dashboard: npm fetches the charting library at build time (tools/dashboard-web); the browser tests drive Debian's
+# Chromium through Playwright, which must never download a browser of its own.
+command -v npm >/dev/null 2>&1 || need+=(nodejs npm)
+dpkg -s chromium >/dev/null 2>&1 || need+=(chromium)
 if [ ${#need[@]} -gt 0 ]; then
   echo "test.sh: installing ${need[*]}" >&2
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
@@ -26,6 +30,7 @@ if [ ! -f tools/ipfs/node_modules/ipfs/src/cli.js ]; then
   (cd tools/ipfs && npm ci --no-audit --no-fund >/dev/null)
 fi
 
+export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
 export OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-PASSIVE}" TZ=UTC LC_ALL=C.UTF-8 DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 results="$root/artifacts/test-results"
 rm -rf "$results"

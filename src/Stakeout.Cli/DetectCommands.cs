@@ -185,6 +185,8 @@ internal static class DetectCommands
         var emitInterval = new Option<double>("--emit-interval") { Description = "pcap:/iface: only. Also score a flow still open every this many seconds of packet time (0 = score flows only when they end or time out)." };
         var captureFilter = new Option<string?>("--capture-filter") { Description = "iface: only. A BPF filter on the captured packets, e.g. \"tcp port 80\"." };
         var flowTimeout = new Option<double>("--flow-timeout") { Description = "pcap:/iface: only. Seconds from a flow's first packet after which it ends.", DefaultValueFactory = _ => 120 };
+        var dashboard = new Option<string?>("--dashboard") { Description = "Serve the live dashboard on ADDRESS:PORT, e.g. 127.0.0.1:8080 (off loopback --dashboard-token is required)." };
+        var dashboardToken = DashboardCommands.TokenOption("--dashboard-token");
         var command = new Command(
             "monitor",
             """
@@ -207,7 +209,7 @@ internal static class DetectCommands
             capture's real addresses and ports, and the packets that could not be used are summed up by reason (weird).
             """)
         {
-            source, maxFlows, duration, shutdownTimeout, metricsPort, backpressure, batchSize, batchWait, quiet, noWatch, eveMaxMb, meterMode, emitInterval, flowTimeout, captureFilter,
+            source, maxFlows, duration, shutdownTimeout, metricsPort, backpressure, batchSize, batchWait, quiet, noWatch, eveMaxMb, meterMode, emitInterval, flowTimeout, captureFilter, dashboard, dashboardToken,
         };
         policy.AddTo(command);
         LedgerCommands.MonitorLedger.AddTo(command);
@@ -237,13 +239,15 @@ internal static class DetectCommands
                         EmitInterval = parse.GetValue(emitInterval) is > 0 and var seconds ? TimeSpan.FromSeconds(seconds) : null,
                     },
                     CaptureFilter = parse.GetValue(captureFilter),
-                });
+                },
+                parse.GetValue(dashboard),
+                parse.GetValue(dashboardToken));
             return MonitorAsync(parse, policy, start, settings, cancel);
         });
         return command;
     }
 
-    private sealed record MonitorSettings(string Source, double Duration, int MetricsPort, bool Quiet, bool Watch, int EveMaxMb, FlowFeedOptions PacketFeed);
+    private sealed record MonitorSettings(string Source, double Duration, int MetricsPort, bool Quiet, bool Watch, int EveMaxMb, FlowFeedOptions PacketFeed, string? Dashboard = null, string? DashboardToken = null);
 
     private static async Task<int> MonitorAsync(ParseResult parse, PolicyOptions policy, DetectionOptions start, MonitorSettings settings, CancellationToken cancel)
     {
@@ -253,21 +257,30 @@ internal static class DetectCommands
         string output = parse.GetValue(policy.OutputDir)!;
         string modelPath = parse.GetValue(policy.Model)!;
         DetectionOptions options;
+        Stakeout.Dashboard.DashboardOptions? dashboardOptions = null;
+        AlertHub? hub = null;
         try
         {
+            if (settings.Dashboard is not null)
+            {
+                dashboardOptions = DashboardCommands.Options(settings.Dashboard, settings.DashboardToken, "--dashboard", "--dashboard-token");
+                hub = new AlertHub();
+            }
+
             options = policy.Build(parse, start).Validate();
             var load = policy.LoadOptions(parse);
             var model = ModelLoader.Load(modelPath, options, load);
             source = FlowSourceRegistry.CreateDefault().Create(settings.Source, new SourceSettings { PacketFeed = settings.PacketFeed });
             Directory.CreateDirectory(output);
             var names = settings.Quiet ? new[] { "eve", "seed-logs" } : ["console", "eve", "seed-logs"];
-            var sinks = AlertSinkRegistry.CreateDefault().Create(names, new SinkSettings
+            IReadOnlyList<IAlertSink> sinks = AlertSinkRegistry.CreateDefault().Create(names, new SinkSettings
             {
                 OutputDirectory = output,
                 Console = Console.Out,
                 EveMaxBytes = (long)Math.Max(1, settings.EveMaxMb) << 20,
             });
             sinks = await LedgerCommands.MonitorLedger.AddSinkAsync(parse, sinks, cancel).ConfigureAwait(false);
+            sinks = hub is null ? sinks : [.. sinks, hub];
             pipeline = new DetectionPipeline(new ModelHolder(model), options, sinks, TimeProvider.System, logger);
         }
         catch (Exception ex) when (ex is ArgumentException or ArtifactException or InvalidDataException or IOException or Stakeout.Ledger.Log.LedgerStateException)
@@ -290,6 +303,7 @@ internal static class DetectCommands
         using var stopReloads = new CancellationTokenSource();
         var reloads = reloader.RunAsync(TimeSpan.FromMilliseconds(300), TimeProvider.System, stopReloads.Token);
         MetricsServer? metrics = null;
+        DashboardCommands.LiveDashboard? live = null;
         var clock = System.Diagnostics.Stopwatch.StartNew();
         int exit = 0;
         try
@@ -301,9 +315,14 @@ internal static class DetectCommands
                 await Console.Error.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"metrics on http://127.0.0.1:{settings.MetricsPort}/metrics")).ConfigureAwait(false);
             }
 
+            if (dashboardOptions is not null)
+            {
+                live = await DashboardCommands.StartLiveAsync(dashboardOptions, pipeline, hub!, modelPath, settings.Source, stop.Token).ConfigureAwait(false);
+            }
+
             await pipeline.RunAsync([source], stop.Token).ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is StreamSchemaException or IOException or System.Net.Sockets.SocketException or FlowDataException or InvalidOperationException or InvalidDataException)
+        catch (Exception ex) when (ex is StreamSchemaException or IOException or System.Net.Sockets.SocketException or FlowDataException or InvalidOperationException or InvalidDataException or ArtifactException)
         {
             exit = Fail(ex);
         }
@@ -314,6 +333,11 @@ internal static class DetectCommands
             if (metrics is not null)
             {
                 await metrics.DisposeAsync().ConfigureAwait(false);
+            }
+
+            if (live is not null)
+            {
+                await live.DisposeAsync().ConfigureAwait(false);
             }
         }
 

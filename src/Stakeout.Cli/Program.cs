@@ -23,6 +23,7 @@ foreach (var command in DetectCommands.Create()) { root.Subcommands.Add(command)
 // The demo runs the documented commands themselves, in this process, so it shows exactly what a user types.
 root.Subcommands.Add(DemoCommands.Create((args, cancel) => root.Parse(args).InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null }, cancel)));
 root.Subcommands.Add(LedgerCommands.Create());
+root.Subcommands.Add(DashboardCommands.Create());
 // Ctrl-C/SIGTERM cancel the command's token; `monitor` then drains within its --shutdown-timeout, which
 // System.CommandLine's grace must outlast (DetectCommands.TerminationGrace).
 var parse = root.Parse(args);
