@@ -13,7 +13,8 @@ internal readonly record struct AlertCandidate(
     string Stream,
     long Line,
     long Received,
-    ModelHandle Model);
+    ModelHandle Model,
+    int BatchRow = -1);
 
 /// <summary>
 /// Folds repeated alerts of one class from one source address into one. The first flow of a (source, class) group is

@@ -68,7 +68,7 @@ internal sealed class AlertPolicy(DetectionOptions options)
             counters.AddAlertFlow(scorer.Classes[cls]);
             statistics.Add(identity);
             var eventTime = identity.Timestamp != DateTime.MinValue ? identity.Timestamp : time.GetUtcNow().UtcDateTime;
-            var candidate = new AlertCandidate(identity, flows.FlowIds![r], flows.Row(r).ToArray(), cls, score, eventTime, batch.Streams[r], flows.Lines[r], batch.Received[r], model);
+            var candidate = new AlertCandidate(identity, flows.FlowIds![r], flows.Row(r).ToArray(), cls, score, eventTime, batch.Streams[r], flows.Lines[r], batch.Received[r], model, r);
             aggregator.Offer(candidate, now, emit);
         }
     }
