@@ -10,6 +10,8 @@ need=()
 for pkg in ca-certificates bsdutils libpcap-dev; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
 done
+# Stakeout.Cluster tests start real NATS JetStream servers (Debian package nats-server).
+dpkg -s nats-server >/dev/null 2>&1 || need+=(nats-server)
 if [ ${#need[@]} -gt 0 ]; then
   echo "test.sh: installing ${need[*]}" >&2
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null

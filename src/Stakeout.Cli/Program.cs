@@ -16,6 +16,7 @@ foreach (var command in ModelCommands.Create()) { root.Subcommands.Add(command);
 TrainCommands.AddTo(root);
 root.Subcommands.Add(EvaluateCommands.Create());
 foreach (var command in DetectCommands.Create()) { root.Subcommands.Add(command); }
+foreach (var command in ClusterCommands.Create()) { root.Subcommands.Add(command); }
 // Ctrl-C/SIGTERM cancel the command's token; `monitor` then drains in-flight flows and its sinks (up to 10 s), which
 // System.CommandLine's default 2 s grace would cut short.
 return await root.Parse(args).InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = TimeSpan.FromSeconds(30) }).ConfigureAwait(false);

@@ -7,7 +7,7 @@ using NATS.Client.JetStream.Models;
 namespace Stakeout.Cluster;
 
 /// <summary>Thrown when NATS stays unreachable (or an operation keeps failing) for longer than the give-up time.</summary>
-public sealed class ClusterUnavailableException(string message, Exception? inner = null) : Exception(message, inner);
+public sealed class ClusterUnavailableException(string message, Exception? inner = null) : IOException(message, inner);
 
 /// <summary>
 /// One connection to the cluster and its JetStream context, with the retry policy every command shares: exponential
