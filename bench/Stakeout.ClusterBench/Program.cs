@@ -35,7 +35,7 @@ for (int i = 0; i < args.Length; i++)
 if (files.Count == 0)
 {
     string data = Path.Combine(root, "..", "shared", "data", "cicids2017");
-    files.AddRange(["mlcve_friday-ddos_head9998.csv", "trafficlabelling_ddos_1000.csv", "trafficlabelling_webattack-xss_652.csv"].Select(f => Path.Combine(data, f)));
+    files.AddRange(new[] { "mlcve_friday-ddos_head9998.csv", "trafficlabelling_ddos_1000.csv", "trafficlabelling_webattack-xss_652.csv" }.Select(f => Path.Combine(data, f)));
 }
 
 string natsServer = new[] { "/usr/sbin/nats-server", "/usr/bin/nats-server" }.First(File.Exists);

@@ -244,6 +244,7 @@ internal static class ClusterCommands
         var nats = new NatsOptions("alert stream");
         var ledger = new Option<string>("--ledger") { Description = "Directory of the alert store (alerts.jsonl: one record per alert id, fsynced before acknowledging).", Required = true };
         var duration = new Option<double>("--duration") { Description = "Stop after this many seconds (0 = until Ctrl-C or SIGTERM)." };
+        var sensor = new Option<string?>("--sensor") { Description = "Keep only this sensor's alerts (its own consumer ledger-ID): one ledger per sensor." };
         var command = new Command(
             "ledger-writer",
             """
@@ -252,9 +253,10 @@ internal static class ClusterCommands
 
             Example:
               stakeout ledger-writer --nats nats://127.0.0.1:4222 --ledger /var/lib/stakeout/ledger
+              stakeout ledger-writer --nats nats://10.0.0.5:4222 --sensor dmz-1 --ledger /var/lib/stakeout/ledger-dmz-1
             """)
         {
-            ledger, duration,
+            ledger, duration, sensor,
         };
         nats.AddTo(command);
         command.SetAction(async (parse, cancel) =>
@@ -269,7 +271,7 @@ internal static class ClusterCommands
                     await Console.Error.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"{DateTime.UtcNow:HH:mm:ss.fff} warn: ledger-writer: cut {store.TruncatedBytes} byte(s) of an incomplete last record from {store.Path}; that alert is delivered again")).ConfigureAwait(false);
                 }
 
-                var writer = new LedgerWriter(options, store, logger);
+                var writer = new LedgerWriter(options, store, logger, sensor: parse.GetValue(sensor));
                 using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancel);
                 if (parse.GetValue(duration) is > 0 and var seconds)
                 {

@@ -136,7 +136,7 @@ public static class FlowBatchCodec
                 int dport = r.I32("destination port");
                 short proto = r.I16("protocol");
                 long time = r.I64("timestamp");
-                flows.Identities![i] = new FlowIdentity(src, sport, dst, dport, proto, DateTime.FromBinary(time));
+                flows.Identities![i] = new FlowIdentity(src, sport, dst, dport, proto, Timestamp(time, batchId));
                 flows.FlowIds![i] = r.String32("flow id");
             }
         }
@@ -150,6 +150,18 @@ public static class FlowBatchCodec
     }
 
     private static int Str(string s) => 2 + Encoding.UTF8.GetByteCount(s);
+
+    private static DateTime Timestamp(long binary, string batchId)
+    {
+        try
+        {
+            return DateTime.FromBinary(binary);
+        }
+        catch (ArgumentException ex)
+        {
+            throw new InvalidDataException($"flow batch {batchId}: timestamp {binary} is not a valid date.", ex);
+        }
+    }
 
     private ref struct Writer(Span<byte> buffer)
     {

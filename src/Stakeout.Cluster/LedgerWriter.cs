@@ -18,14 +18,24 @@ public sealed class LedgerWriter
     private readonly IAlertAppendStore _store;
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
+    private readonly string? _sensor;
     private long _received;
     private long _appended;
     private long _duplicates;
     private long _lag = -1;
 
-    /// <summary>Creates a writer into <paramref name="store"/>.</summary>
-    public LedgerWriter(ClusterOptions options, IAlertAppendStore store, ILogger? logger = null, TimeProvider? time = null)
+    /// <summary>
+    /// Creates a writer into <paramref name="store"/>: of every sensor's alerts, or with <paramref name="sensor"/> only of
+    /// that sensor's (consumer <c>ledger-SENSOR</c> filtered on its subject: one ledger per sensor).
+    /// </summary>
+    public LedgerWriter(ClusterOptions options, IAlertAppendStore store, ILogger? logger = null, TimeProvider? time = null, string? sensor = null)
     {
+        if (sensor is not null && !ClusterOptions.IsToken(sensor))
+        {
+            throw new ArgumentException($"--sensor '{sensor}' must be 1 to 64 letters, digits, '-' or '_'.", nameof(sensor));
+        }
+
+        _sensor = sensor;
         _options = Guard.NotNull(options).Validate();
         _store = Guard.NotNull(store);
         _logger = logger ?? NullLogger.Instance;
@@ -50,7 +60,9 @@ public sealed class LedgerWriter
         const string who = "ledger-writer";
         await using var session = await NatsSession.ConnectAsync(_options, who, _logger, _time, stop).ConfigureAwait(false);
         await session.EnsureStreamAsync(_options.AlertStream, _options.AlertSubjectPrefix, _options.AlertLimits, stop).ConfigureAwait(false);
-        var consumer = await session.EnsureConsumerAsync(_options.AlertStream, _options.LedgerConsumer, null, stop).ConfigureAwait(false);
+        var consumer = _sensor is null
+            ? await session.EnsureConsumerAsync(_options.AlertStream, _options.LedgerConsumer, null, stop).ConfigureAwait(false)
+            : await session.EnsureConsumerAsync(_options.AlertStream, _options.LedgerConsumer + "-" + _sensor, _options.AlertSubjectPrefix + "." + _sensor, stop).ConfigureAwait(false);
         long lastStatus = _time.GetTimestamp();
         while (!stop.IsCancellationRequested)
         {

@@ -63,7 +63,8 @@ public sealed class NatsFlowSource(ClusterOptions options) : IFlowSource
                     continue;
                 }
 
-                await context.WriteFlowsAsync(batch.Flows, batch.Sensor + ":" + batch.Stream, stop).ConfigureAwait(false);
+                // Not cancelled by stop: flows admitted (counted in) must reach the pipeline, which drains before it ends.
+                await context.WriteFlowsAsync(batch.Flows, batch.Sensor + ":" + batch.Stream, CancellationToken.None).ConfigureAwait(false);
                 await msg.AckAsync(cancellationToken: CancellationToken.None).ConfigureAwait(false);
             }
         }
