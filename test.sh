@@ -14,6 +14,8 @@ done
 # Chromium through Playwright, which must never download a browser of its own.
 command -v npm >/dev/null 2>&1 || need+=(nodejs npm)
 dpkg -s chromium >/dev/null 2>&1 || need+=(chromium)
+# Stakeout.Cluster tests start real NATS JetStream servers (Debian package nats-server).
+dpkg -s nats-server >/dev/null 2>&1 || need+=(nats-server)
 if [ ${#need[@]} -gt 0 ]; then
   echo "test.sh: installing ${need[*]}" >&2
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null

@@ -270,7 +270,7 @@ internal static class DetectCommands
             options = policy.Build(parse, start).Validate();
             var load = policy.LoadOptions(parse);
             var model = ModelLoader.Load(modelPath, options, load);
-            source = FlowSourceRegistry.CreateDefault().Create(settings.Source, new SourceSettings { PacketFeed = settings.PacketFeed });
+            source = ClusterCommands.Sources().Create(settings.Source, new SourceSettings { PacketFeed = settings.PacketFeed });
             Directory.CreateDirectory(output);
             var names = settings.Quiet ? new[] { "eve", "seed-logs" } : ["console", "eve", "seed-logs"];
             IReadOnlyList<IAlertSink> sinks = AlertSinkRegistry.CreateDefault().Create(names, new SinkSettings

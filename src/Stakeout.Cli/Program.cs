@@ -20,6 +20,7 @@ foreach (var command in ModelCommands.Create()) { root.Subcommands.Add(command);
 TrainCommands.AddTo(root);
 root.Subcommands.Add(EvaluateCommands.Create());
 foreach (var command in DetectCommands.Create()) { root.Subcommands.Add(command); }
+foreach (var command in ClusterCommands.Create()) { root.Subcommands.Add(command); }
 // The demo runs the documented commands themselves, in this process, so it shows exactly what a user types.
 root.Subcommands.Add(DemoCommands.Create((args, cancel) => root.Parse(args).InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null }, cancel)));
 root.Subcommands.Add(LedgerCommands.Create());

@@ -23,8 +23,9 @@ public sealed class DependencyRulesTests
         ["Stakeout.Ledger"] = ["Stakeout.Core"], // threat records, Merkle log, signatures, blocks: no detection or training code
         ["Stakeout.Ledger.Ipfs"] = ["Stakeout.Core", "Stakeout.Ledger"], // the ledger's IPFS edge: the RPC client, its resilience package and the replication queues
         ["Stakeout.Evaluation"] = ["Stakeout.Core", "Stakeout.Ingest", "Stakeout.Models"], // metrics without ML.NET: training and the CLI share it
-        ["stakeout"] = ["Stakeout.Core", "Stakeout.Ingest", "Stakeout.Models", "Stakeout.Training", "Stakeout.FlowMeter", "Stakeout.Evaluation", "Stakeout.Detection", "Stakeout.Datasets", "Stakeout.Ledger", "Stakeout.Ledger.Ipfs", "Stakeout.Dashboard"], // the CLI composes everything
+        ["stakeout"] = ["Stakeout.Core", "Stakeout.Ingest", "Stakeout.Models", "Stakeout.Training", "Stakeout.FlowMeter", "Stakeout.Evaluation", "Stakeout.Detection", "Stakeout.Datasets", "Stakeout.Ledger", "Stakeout.Ledger.Ipfs", "Stakeout.Dashboard", "Stakeout.Cluster"], // the CLI composes everything
         ["Stakeout.Dashboard"] = ["Stakeout.Core", "Stakeout.Models", "Stakeout.Detection"], // ASP.NET Core stays inside; reads alerts and counters, never trains
+        ["Stakeout.Cluster"] = ["Stakeout.Core", "Stakeout.Models", "Stakeout.Detection", "Stakeout.Ingest", "Stakeout.FlowMeter"], // NATS JetStream stays inside; workers score with Detection's scorer and policy
     };
 
     /// <summary>Third-party packages each project may reference: they stay at the edge that needs them.</summary>
@@ -41,6 +42,7 @@ public sealed class DependencyRulesTests
         ["Stakeout.Datasets"] = [],
         ["Stakeout.Ledger.Ipfs"] = ["Polly.Core", "Microsoft.Extensions.Logging.Abstractions"],
         ["Stakeout.Dashboard"] = [], // ASP.NET Core is a framework reference; the charting library is embedded from npm at build
+        ["Stakeout.Cluster"] = ["NATS.Client.JetStream", "Microsoft.Extensions.Logging.Abstractions"],
         ["Stakeout.Cli"] = ["System.CommandLine", "Spectre.Console", "Microsoft.Extensions.Logging.Abstractions"],
     };
 
@@ -93,6 +95,7 @@ public sealed class DependencyRulesTests
     [InlineData("Stakeout.Datasets")]
     [InlineData("Stakeout.Ledger.Ipfs")]
     [InlineData("Stakeout.Dashboard")]
+    [InlineData("Stakeout.Cluster")]
     [InlineData("Stakeout.Cli")]
     public void ProjectFile_PackageReferences_StayAtTheirEdge(string project)
     {
@@ -119,7 +122,7 @@ public sealed class DependencyRulesTests
     [Fact]
     public void PublicTypes_InLibraries_AreSealedOrAbstractOrStatic()
     {
-        var open = new[] { "Stakeout.Core", "Stakeout.Ingest", "Stakeout.Models", "Stakeout.Evaluation", "Stakeout.Detection", "Stakeout.Dashboard" }
+        var open = new[] { "Stakeout.Core", "Stakeout.Ingest", "Stakeout.Models", "Stakeout.Evaluation", "Stakeout.Detection", "Stakeout.Dashboard", "Stakeout.Cluster" }
             .SelectMany(n => Load(n).GetExportedTypes())
             .Where(t => t.IsClass && !t.IsSealed && !t.IsAbstract && !typeof(Delegate).IsAssignableFrom(t))
             .Select(t => t.FullName)

@@ -17,7 +17,8 @@ internal readonly record struct AlertCandidate(
     AlertReason Reason = AlertReason.Classifier,
     float AnomalyScore = float.NaN,
     int TopClass = -1,
-    double TopProbability = double.NaN)
+    double TopProbability = double.NaN,
+    int BatchRow = -1)
 {
     /// <summary>What the alert is called: the class, or <see cref="AlertReasons.AnomalySignature"/> for an anomaly alone.</summary>
     public string Signature => Reason == AlertReason.Anomaly ? AlertReasons.AnomalySignature : Model.Scorer.Classes[ClassIndex];

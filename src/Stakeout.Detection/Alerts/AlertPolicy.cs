@@ -70,7 +70,7 @@ internal sealed class AlertPolicy(DetectionOptions options)
             }
 
             int top = TopClass(p);
-            var candidate = new AlertCandidate(identity, flows.FlowIds![r], flows.Row(r).ToArray(), Math.Max(cls, 0), score, default, batch.Streams[r], flows.Lines[r], batch.Received[r], model, why, anomalyScore, top, p[top]);
+            var candidate = new AlertCandidate(identity, flows.FlowIds![r], flows.Row(r).ToArray(), Math.Max(cls, 0), score, default, batch.Streams[r], flows.Lines[r], batch.Received[r], model, why, anomalyScore, top, p[top], r);
             counters.AddAlertFlow(candidate.Signature);
             statistics.Add(identity);
             var eventTime = identity.Timestamp != DateTime.MinValue ? identity.Timestamp : time.GetUtcNow().UtcDateTime;

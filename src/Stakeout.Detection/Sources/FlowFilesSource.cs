@@ -23,7 +23,7 @@ public sealed class FlowFilesSource(IReadOnlyList<string> paths, FlowReaderOptio
     {
         ArgumentNullException.ThrowIfNull(context);
         // A file that lacks a feature the model reads fails at once, naming the features (the reader checks its header).
-        var options = _options with { RequiredFeatures = [.. _options.RequiredFeatures.Union(context.Model.RequiredFeatures)] };
+        var options = _options with { RequiredFeatures = [.. _options.RequiredFeatures.Union(context.Model?.RequiredFeatures ?? [])] };
         var read = new FlowCsvReader(options).Open(_paths);
         Report = read.Report;
         foreach (var batch in read.ReadBatches(cancellationToken: context.Stopping))

@@ -14,13 +14,13 @@ public sealed class FlowSourceContext
 {
     private readonly ChannelWriter<IngestItem> _ingress;
     private readonly DetectionOptions _options;
-    private readonly ModelHolder _model;
+    private readonly ModelHolder? _model;
     private readonly CancellationTokenSource _stop;
     private readonly ConcurrentDictionary<FlowTextFeed, byte> _streams = new();
     private long _admitted;
     private int _streamSequence;
 
-    internal FlowSourceContext(ChannelWriter<IngestItem> ingress, DetectionOptions options, ModelHolder model, DetectionCounters counters, CancellationTokenSource stop, TimeProvider time, ILogger logger)
+    internal FlowSourceContext(ChannelWriter<IngestItem> ingress, DetectionOptions options, ModelHolder? model, DetectionCounters counters, CancellationTokenSource stop, TimeProvider time, ILogger logger)
     {
         _ingress = ingress;
         _options = options;
@@ -45,7 +45,8 @@ public sealed class FlowSourceContext
 
     internal DetectionOptions Options => _options;
 
-    internal ModelHandle Model => _model.Current;
+    /// <summary>The model streams are checked against; null when flows are collected without scoring (a cluster sensor).</summary>
+    internal ModelHandle? Model => _model?.Current;
 
     /// <summary>Streams whose header has been accepted and which have not completed.</summary>
     internal IEnumerable<FlowTextFeed> ActiveStreams => _streams.Keys;

@@ -36,7 +36,7 @@ internal sealed class StreamParser
     /// Learns the header from <paramref name="first"/> (a CSV header line, or a JSON object whose keys name the columns)
     /// and checks that the stream provides every feature the model reads. Throws <see cref="StreamSchemaException"/>.
     /// </summary>
-    public static StreamParser Create(ReadOnlySpan<byte> first, string stream, FlowReaderOptions options, ModelHandle model)
+    public static StreamParser Create(ReadOnlySpan<byte> first, string stream, FlowReaderOptions options, ModelHandle? model)
     {
         var trimmed = first.TrimStart(" \t\uFEFF"u8).TrimStart([(byte)0xEF, (byte)0xBB, (byte)0xBF]);
         byte[][]? keys = null;
@@ -61,12 +61,13 @@ internal sealed class StreamParser
             throw new StreamSchemaException(stream, ex.Message);
         }
 
-        var missing = model.MissingFrom(parser.HasFeature);
+        // Without a model (a sensor that only forwards flows) there is nothing to check the header against yet.
+        var missing = model?.MissingFrom(parser.HasFeature) ?? [];
         if (missing.Count > 0)
         {
             throw new StreamSchemaException(
                 stream,
-                $"the stream lacks {missing.Count} feature(s) the model '{model.Source}' reads: {string.Join(", ", missing.Select(m => $"'{m}'"))}.",
+                $"the stream lacks {missing.Count} feature(s) the model '{model?.Source}' reads: {string.Join(", ", missing.Select(m => $"'{m}'"))}.",
                 missing);
         }
 

@@ -1,0 +1,99 @@
+using System.Globalization;
+using System.Net;
+using System.Text;
+
+namespace Stakeout.Cluster;
+
+/// <summary>Prometheus text for the cluster commands: a worker's scoring and delivery counters and its consumer lag.</summary>
+public static class ClusterMetrics
+{
+    /// <summary>Renders a worker's metrics (names prefixed <c>stakeout_worker_</c>).</summary>
+    public static string Render(ClusterWorker worker)
+    {
+        ArgumentNullException.ThrowIfNull(worker);
+        var f = worker.Flows.Snapshot();
+        var c = worker.Counters;
+        var sb = new StringBuilder(2048);
+        Line(sb, "stakeout_worker_flows_in_total", "counter", "Flows received in batches.", f.FlowsIn);
+        Line(sb, "stakeout_worker_flows_scored_total", "counter", "Flows scored.", f.FlowsScored);
+        foreach (var (reason, n) in f.RejectedByReason)
+        {
+            Line(sb, "stakeout_worker_flows_rejected_total", "counter", "Flows not scored, by reason.", n, ("reason", reason));
+        }
+
+        Line(sb, "stakeout_worker_batches_total", "counter", "Batches scored, published and acknowledged.", c.Batches);
+        Line(sb, "stakeout_worker_batches_redelivered_total", "counter", "Batches this worker got on a second or later delivery.", c.Redelivered);
+        Line(sb, "stakeout_worker_bad_messages_total", "counter", "Messages that were not flow batches (terminated).", c.BadMessages);
+        Line(sb, "stakeout_worker_alerts_published_total", "counter", "Alerts stored in the alert stream.", c.AlertsPublished);
+        Line(sb, "stakeout_worker_alerts_duplicate_total", "counter", "Alert publishes recognised as already stored.", c.AlertDuplicates);
+        Line(sb, "stakeout_worker_consumer_lag", "gauge", "Batches in the flow stream not yet delivered to any worker.", c.LagPending);
+        Line(sb, "stakeout_worker_consumer_ack_pending", "gauge", "Batches delivered and not yet acknowledged.", c.LagAckPending);
+        Line(sb, "stakeout_worker_model_info", "gauge", "The model in force (label sha256).", 1, ("sha256", worker.Model.Current.Sha256 ?? ""));
+        return sb.ToString();
+    }
+
+    private static void Line(StringBuilder sb, string name, string type, string help, long value, (string Key, string Value)? label = null)
+    {
+        sb.Append("# HELP ").Append(name).Append(' ').Append(help).Append('\n');
+        sb.Append("# TYPE ").Append(name).Append(' ').Append(type).Append('\n');
+        sb.Append(name);
+        if (label is { } l)
+        {
+            sb.Append('{').Append(l.Key).Append("=\"").Append(l.Value.Replace("\"", "\\\"", StringComparison.Ordinal)).Append("\"}");
+        }
+
+        sb.Append(' ').Append(value.ToString(CultureInfo.InvariantCulture)).Append('\n');
+    }
+}
+
+/// <summary>Serves <c>/metrics</c> from a render function on 127.0.0.1:PORT while a cluster command runs.</summary>
+public sealed class ClusterMetricsServer : IAsyncDisposable
+{
+    private readonly HttpListener _listener = new();
+    private readonly Func<string> _render;
+    private readonly CancellationTokenSource _stop = new();
+    private readonly Task _loop;
+
+    /// <summary>Starts serving <paramref name="render"/> on <paramref name="port"/>.</summary>
+    public ClusterMetricsServer(int port, Func<string> render)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(port, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(port, 65535);
+        _render = render ?? throw new ArgumentNullException(nameof(render));
+        _listener.Prefixes.Add(string.Create(CultureInfo.InvariantCulture, $"http://127.0.0.1:{port}/"));
+        _listener.Start();
+        _loop = Task.Run(ServeAsync);
+    }
+
+    /// <inheritdoc />
+    public async ValueTask DisposeAsync()
+    {
+        await _stop.CancelAsync().ConfigureAwait(false);
+        _listener.Close();
+        await _loop.ConfigureAwait(false);
+        _stop.Dispose();
+    }
+
+    private async Task ServeAsync()
+    {
+        while (!_stop.IsCancellationRequested)
+        {
+            HttpListenerContext context;
+            try
+            {
+                context = await _listener.GetContextAsync().ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is HttpListenerException or ObjectDisposedException or InvalidOperationException)
+            {
+                return;
+            }
+
+            using var response = context.Response;
+            bool metrics = context.Request.Url?.AbsolutePath == "/metrics";
+            response.StatusCode = metrics ? 200 : 404;
+            response.ContentType = "text/plain; version=0.0.4";
+            byte[] body = Encoding.UTF8.GetBytes(metrics ? _render() : "not found; try /metrics\n");
+            await response.OutputStream.WriteAsync(body).ConfigureAwait(false);
+        }
+    }
+}
