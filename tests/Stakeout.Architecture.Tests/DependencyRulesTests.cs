@@ -19,11 +19,12 @@ public sealed class DependencyRulesTests
         // Loads artifacts, never trains: a model reaches detection only as a file. FlowMeter joins when pcap sources land.
         ["Stakeout.Detection"] = ["Stakeout.Core", "Stakeout.Ingest", "Stakeout.Models", "Stakeout.FlowMeter"],
         ["Stakeout.Training"] = ["Stakeout.Core", "Stakeout.Ingest", "Stakeout.Models", "Stakeout.Evaluation"], // ML.NET stays inside; its reports use Evaluation's metrics
+        ["Stakeout.Reports"] = ["Stakeout.Core", "Stakeout.Ingest", "Stakeout.Models", "Stakeout.Evaluation", "Stakeout.Detection"], // plots and HTML from the metrics the other assemblies compute; ScottPlot stays inside
         ["Stakeout.Datasets"] = ["Stakeout.Core"], // the only assembly that downloads data: nothing else reaches the network for it
         ["Stakeout.Ledger"] = ["Stakeout.Core"], // threat records, Merkle log, signatures, blocks: no detection or training code
         ["Stakeout.Ledger.Ipfs"] = ["Stakeout.Core", "Stakeout.Ledger"], // the ledger's IPFS edge: the RPC client, its resilience package and the replication queues
         ["Stakeout.Evaluation"] = ["Stakeout.Core", "Stakeout.Ingest", "Stakeout.Models"], // metrics without ML.NET: training and the CLI share it
-        ["stakeout"] = ["Stakeout.Core", "Stakeout.Ingest", "Stakeout.Models", "Stakeout.Training", "Stakeout.FlowMeter", "Stakeout.Evaluation", "Stakeout.Detection", "Stakeout.Datasets", "Stakeout.Ledger", "Stakeout.Ledger.Ipfs", "Stakeout.Dashboard", "Stakeout.Cluster"], // the CLI composes everything
+        ["stakeout"] = ["Stakeout.Core", "Stakeout.Ingest", "Stakeout.Models", "Stakeout.Training", "Stakeout.FlowMeter", "Stakeout.Evaluation", "Stakeout.Detection", "Stakeout.Datasets", "Stakeout.Ledger", "Stakeout.Ledger.Ipfs", "Stakeout.Dashboard", "Stakeout.Cluster", "Stakeout.Reports"], // the CLI composes everything
         ["Stakeout.Dashboard"] = ["Stakeout.Core", "Stakeout.Models", "Stakeout.Detection"], // ASP.NET Core stays inside; reads alerts and counters, never trains
         ["Stakeout.Cluster"] = ["Stakeout.Core", "Stakeout.Models", "Stakeout.Detection", "Stakeout.Ingest", "Stakeout.FlowMeter"], // NATS JetStream stays inside; workers score with Detection's scorer and policy
     };
@@ -39,6 +40,7 @@ public sealed class DependencyRulesTests
         ["Stakeout.Training"] = ["Microsoft.ML", "Microsoft.ML.LightGbm"],
         ["Stakeout.Evaluation"] = [],
         ["Stakeout.Ledger"] = ["NSec.Cryptography"],
+        ["Stakeout.Reports"] = ["ScottPlot"],
         ["Stakeout.Datasets"] = [],
         ["Stakeout.Ledger.Ipfs"] = ["Polly.Core", "Microsoft.Extensions.Logging.Abstractions"],
         ["Stakeout.Dashboard"] = [], // ASP.NET Core is a framework reference; the charting library is embedded from npm at build
@@ -92,6 +94,7 @@ public sealed class DependencyRulesTests
     [InlineData("Stakeout.Training")]
     [InlineData("Stakeout.Evaluation")]
     [InlineData("Stakeout.Ledger")]
+    [InlineData("Stakeout.Reports")]
     [InlineData("Stakeout.Datasets")]
     [InlineData("Stakeout.Ledger.Ipfs")]
     [InlineData("Stakeout.Dashboard")]
