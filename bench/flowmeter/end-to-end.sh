@@ -5,6 +5,7 @@
 # The capture is bench/data/flowmeter-large.pcap (git-ignored; built by bench/flowmeter/run.sh's generator: the shared
 # captures repeated 400 times, 2,041,200 packets).
 # Usage: bench/flowmeter/end-to-end.sh [ROUNDS=3] [STAKEOUT_ARGS...]    needs tcpdump and nfdump (Debian packages)
+# BASELINE=path/to/an/older/stakeout.dll adds that build as a fourth side (e.g. one built from an earlier commit).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 rounds="${1:-3}"
@@ -46,9 +47,12 @@ for r in $(seq "$rounds"); do
   rm -rf "$out/nf"; mkdir -p "$out/nf"
   run "nfpcapd -r FILE -w DIR" nfpcapd -r "$file" -w "$out/nf"
   run "stakeout flows FILE -o CSV" dotnet "$root/artifacts/bin/Stakeout.Cli/release/stakeout.dll" flows "$file" -o "$out/flows.csv" "$@"
+  if [ -n "${BASELINE:-}" ]; then
+    run "baseline flows FILE -o CSV" dotnet "$BASELINE" flows "$file" -o "$out/baseline.csv" ${BASELINE_ARGS:-}
+  fi
 done
 echo "best of $rounds (wall):"
-for name in "tcpdump -r FILE -w /dev/null" "nfpcapd -r FILE -w DIR" "stakeout flows FILE -o CSV"; do
+for name in "tcpdump -r FILE -w /dev/null" "nfpcapd -r FILE -w DIR" "stakeout flows FILE -o CSV" ${BASELINE:+"baseline flows FILE -o CSV"}; do
   printf '  %-34s %6.2f s  %5.2f M packets/s\n' "$name" "${best[$name]}" "$(echo "$packets / ${best[$name]} / 1000000" | bc -l)"
 done
 echo "stakeout wrote $(($(wc -l < "$out/flows.csv") - 1)) flows"
