@@ -26,6 +26,20 @@ internal static class StakeoutProcess
         return (process, process.StandardError.ReadToEndAsync());
     }
 
+    /// <summary>Starts <c>stakeout ARGS</c> keeping both streams: stdout and stderr complete when the process ends (or is killed).</summary>
+    public static (Process Process, Task<string> Stdout, Task<string> Stderr) StartCapturing(params string[] args)
+    {
+        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        psi.ArgumentList.Add(Dll);
+        foreach (string a in args)
+        {
+            psi.ArgumentList.Add(a);
+        }
+
+        var process = Process.Start(psi)!;
+        return (process, process.StandardOutput.ReadToEndAsync(), process.StandardError.ReadToEndAsync());
+    }
+
     /// <summary>Sends <paramref name="signal"/> (e.g. <c>-TERM</c>, <c>-HUP</c>) to the process.</summary>
     public static void Signal(Process process, string signal) =>
         Process.Start("kill", [signal, process.Id.ToString(CultureInfo.InvariantCulture)])!.WaitForExit();
