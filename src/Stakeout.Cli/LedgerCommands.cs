@@ -6,6 +6,7 @@ using System.Text.Json.Nodes;
 using Stakeout.Detection;
 using Stakeout.Ledger.Checkpoints;
 using Stakeout.Ledger.Crypto;
+using Stakeout.Ledger.Ipfs;
 using Stakeout.Ledger.Log;
 using Stakeout.Ledger.Records;
 using Stakeout.Ledger.Storage;
@@ -32,6 +33,7 @@ internal static class LedgerCommands
         ledger.Subcommands.Add(CreateVerify());
         ledger.Subcommands.Add(CreateShow());
         ledger.Subcommands.Add(CreateExport());
+        ledger.Subcommands.Add(LedgerIpfsCommands.CreateReplicate());
         return ledger;
     }
 
@@ -52,6 +54,8 @@ internal static class LedgerCommands
         var recipients = new Option<string[]>("--recipient") { Description = "Seal each record to this X25519 public key (repeatable); the log commits to the ciphertext.", AllowMultipleArgumentsPerToken = false };
         var every = new Option<int>("--checkpoint-every") { Description = "Checkpoint (and fsync) at the latest after this many records.", DefaultValueFactory = _ => 2048 };
         var delay = new Option<double>("--checkpoint-ms") { Description = "Checkpoint at the latest this many milliseconds after the first record not yet durable.", DefaultValueFactory = _ => 200 };
+        var replicate = LedgerIpfsCommands.ReplicateOption();
+        var ipnsKey = LedgerIpfsCommands.IpnsKeyOption();
         var command = new Command(
             "append",
             """
@@ -65,13 +69,15 @@ internal static class LedgerCommands
               stakeout ledger append ledger/ out/alerts.json --key ~/.stakeout/sensor.key --sensor edge-1
               tail -F out/alerts.json | stakeout ledger append ledger/ - --key sensor.key
               stakeout ledger append ledger/ alerts.json -k sensor.key --recipient soc.pub --recipient ir-team.pub
+              stakeout ledger append ledger/ alerts.json -k sensor.key --ledger-replicate http://127.0.0.1:5001
             """)
         {
-            dir, input, key, sensor, recipients, every, delay,
+            dir, input, key, sensor, recipients, every, delay, replicate, ipnsKey,
         };
         command.SetAction((parse, cancel) => AppendAsync(
             parse.GetValue(dir)!, parse.GetValue(input)!, parse.GetValue(key)!, parse.GetValue(sensor), parse.GetValue(recipients) ?? [],
-            new AppenderOptions { CheckpointEvery = parse.GetValue(every), MaxDelay = TimeSpan.FromMilliseconds(parse.GetValue(delay)) }, cancel));
+            new AppenderOptions { CheckpointEvery = parse.GetValue(every), MaxDelay = TimeSpan.FromMilliseconds(parse.GetValue(delay)) },
+            new Replication(parse.GetValue(replicate), parse.GetValue(ipnsKey)!), cancel));
         return command;
     }
 
@@ -82,6 +88,9 @@ internal static class LedgerCommands
         var checkpoint = CheckpointOption();
         var state = new Option<string?>("--state") { Description = "A file holding the newest checkpoint seen before: the log must extend it (rollback and fork check); updated after a successful run." };
         var json = new Option<bool>("--json") { Description = "Print the report as JSON on stdout." };
+        var ipfs = new Option<string?>("--ipfs") { Description = "Read every block from this IPFS node's RPC API (e.g. http://127.0.0.1:5001) instead of DIR; needs --checkpoint or --ipns, and --trusted-key when no DIR is given." };
+        var ipns = new Option<string?>("--ipns") { Description = "With --ipfs: verify from the checkpoint this IPNS name points at on that node." };
+        dir.Arity = ArgumentArity.ZeroOrOne;
         var command = new Command(
             "verify",
             """
@@ -95,11 +104,13 @@ internal static class LedgerCommands
               stakeout ledger verify ledger/ --trusted-key sensor.pub
               stakeout ledger verify ledger/ --trusted-key sensor.pub --state ~/.stakeout/edge-1.seen
               stakeout ledger verify ledger/ --trusted-key sensor.pub --checkpoint bafkrei...
+              stakeout ledger verify --ipfs http://127.0.0.1:5001 --ipns k51qzi5uqu5d... --trusted-key sensor.pub
+              stakeout ledger verify --ipfs http://10.0.0.2:5001 --checkpoint bafkrei... --trusted-key sensor.pub
             """)
         {
-            dir, trusted, checkpoint, state, json,
+            dir, trusted, checkpoint, state, json, ipfs, ipns,
         };
-        command.SetAction((parse, cancel) => VerifyAsync(parse.GetValue(dir)!, parse.GetValue(trusted), parse.GetValue(checkpoint), parse.GetValue(state), parse.GetValue(json), cancel));
+        command.SetAction((parse, cancel) => VerifyAsync(parse.GetValue(dir), parse.GetValue(trusted), parse.GetValue(checkpoint), parse.GetValue(state), parse.GetValue(json), cancel, (parse.GetValue(ipfs), parse.GetValue(ipns))));
         return command;
     }
 
@@ -177,6 +188,9 @@ internal static class LedgerCommands
 
     private sealed record LedgerConfig(string Sensor, string Origin, string PublicKey);
 
+    /// <summary>--ledger-replicate and --ledger-ipns-key as given (Nodes null: no replication).</summary>
+    private sealed record Replication(string? Nodes, string IpnsKey);
+
     private sealed class ModelKeySigner(ModelSigningKey key) : ICheckpointSigner
     {
         public byte[] PublicKey { get; } = key.PublicKey;
@@ -189,15 +203,19 @@ internal static class LedgerCommands
     {
         private readonly ModelSigningKey _key;
 
-        private Writer(ModelSigningKey key, LedgerLog log, StixRecordBuilder builder, IReadOnlyList<byte[]> recipients)
+        private Writer(ModelSigningKey key, LedgerLog log, StixRecordBuilder builder, IReadOnlyList<byte[]> recipients, IpfsReplicator? replicator)
         {
             _key = key;
+            Replicator = replicator;
             Log = log;
             Builder = builder;
             Recipients = recipients;
         }
 
         public LedgerLog Log { get; }
+
+        /// <summary>The IPFS replication of --ledger-replicate, or null.</summary>
+        public IpfsReplicator? Replicator { get; }
 
         public StixRecordBuilder Builder { get; }
 
@@ -209,8 +227,9 @@ internal static class LedgerCommands
             return Recipients.Count == 0 ? record : RecordSealer.Seal(record, Recipients);
         }
 
-        public static async Task<Writer> OpenAsync(string dir, string keyPath, string? sensor, IReadOnlyList<string> recipientFiles, CancellationToken cancel)
+        public static async Task<Writer> OpenAsync(string dir, string keyPath, string? sensor, IReadOnlyList<string> recipientFiles, CancellationToken cancel, Replication? replication = null)
         {
+            IpfsReplicator? replicator = null;
             Stakeout.Ledger.Crypto.KeyFilePermissions.EnsurePrivate(keyPath);
             var key = ModelSigningKey.LoadPrivateKey(keyPath);
             try
@@ -234,26 +253,47 @@ internal static class LedgerCommands
                     await Console.Error.WriteLineAsync($"ledger: removed {removed} half-written block file(s) left by an interrupted run").ConfigureAwait(false);
                 }
 
-                var log = await LedgerLog.OpenAsync(store, head, new ModelKeySigner(key), new LedgerLogOptions { Sensor = sensor }, TimeProvider.System, cancel).ConfigureAwait(false);
+                IBlockStore blocks = store;
+                IHeadPointer pointer = head;
+                if (replication?.Nodes is { } nodes)
+                {
+                    // Blocks and heads go to the local directory first, then through durable queues to each IPFS node.
+                    replicator = LedgerIpfsCommands.OpenReplicator(dir, store, LedgerIpfsCommands.ParseNodes(nodes, "--ledger-replicate"), replication.IpnsKey);
+                    blocks = replicator.WrapBlocks();
+                    pointer = replicator.WrapHead(head);
+                    replicator.Start();
+                }
+
+                var log = await LedgerLog.OpenAsync(blocks, pointer, new ModelKeySigner(key), new LedgerLogOptions { Sensor = sensor }, TimeProvider.System, cancel).ConfigureAwait(false);
                 if (config is null)
                 {
                     await File.WriteAllTextAsync(configPath, JsonSerializer.Serialize(new LedgerConfig(sensor, log.Origin, Convert.ToBase64String(key.PublicKey)), Json.Options), cancel).ConfigureAwait(false);
                     key.SavePublicKey(Path.Combine(dir, PublicKeyFile));
                 }
 
-                return new Writer(key, log, new StixRecordBuilder(sensor), recipients);
+                return new Writer(key, log, new StixRecordBuilder(sensor), recipients, replicator);
             }
             catch
             {
                 key.Dispose();
+                if (replicator is not null)
+                {
+                    await replicator.DisposeAsync().ConfigureAwait(false);
+                }
+
                 throw;
             }
         }
 
-        public ValueTask DisposeAsync()
+        public async ValueTask DisposeAsync()
         {
             _key.Dispose();
-            return ValueTask.CompletedTask;
+            if (Replicator is not null)
+            {
+                // A node that is slow or down keeps its steps queued for `ledger replicate` or the next run.
+                await LedgerIpfsCommands.FinishAsync(Replicator, TimeSpan.FromSeconds(10), CancellationToken.None).ConfigureAwait(false);
+                await Replicator.DisposeAsync().ConfigureAwait(false);
+            }
         }
 
         private static string DefaultSensor()
@@ -263,15 +303,15 @@ internal static class LedgerCommands
         }
     }
 
-    private static async Task<int> AppendAsync(string dir, string input, string keyPath, string? sensor, string[] recipientFiles, AppenderOptions options, CancellationToken cancel)
+    private static async Task<int> AppendAsync(string dir, string input, string keyPath, string? sensor, string[] recipientFiles, AppenderOptions options, Replication replication, CancellationToken cancel)
     {
         Writer writer;
         try
         {
             options.Validate();
-            writer = await Writer.OpenAsync(dir, keyPath, sensor, recipientFiles, cancel).ConfigureAwait(false);
+            writer = await Writer.OpenAsync(dir, keyPath, sensor, recipientFiles, cancel, replication).ConfigureAwait(false);
         }
-        catch (Exception e) when (e is IOException or InvalidDataException or ArgumentException or LedgerStateException or UnauthorizedAccessException or JsonException)
+        catch (Exception e) when (e is IOException or InvalidDataException or ArgumentException or LedgerStateException or UnauthorizedAccessException or JsonException or KuboException)
         {
             return Terminal.Fail(e.Message);
         }
@@ -335,8 +375,26 @@ internal static class LedgerCommands
     }
 
     /// <summary>Where to read a log from and which key to trust; the IPFS side adds its own sources here.</summary>
-    private static async Task<(IBlockStore Store, Cid Head, byte[] Key)> ResolveAsync(string dir, string? trustedKey, string? checkpoint, CancellationToken cancel)
+    private static async Task<(IBlockStore Store, Cid Head, byte[] Key)> ResolveAsync(string? dir, string? trustedKey, string? checkpoint, CancellationToken cancel, (string? Ipfs, string? Ipns) remote = default)
     {
+        if (remote.Ipns is not null && remote.Ipfs is null)
+        {
+            throw new ArgumentException("--ipns needs --ipfs (the node to resolve it on and read the blocks from).");
+        }
+
+        if (remote.Ipfs is not null && dir is null)
+        {
+            // From an IPFS node alone: only the public key the reader holds is trusted.
+            byte[] trusted = ModelSigningKey.LoadPublicKey(trustedKey ?? throw new ArgumentException("--ipfs without a ledger directory needs --trusted-key (the sensor's public key)."));
+            var (ipfsStore, ipfsHead) = await LedgerIpfsCommands.OpenSourceAsync(remote.Ipfs, checkpoint, remote.Ipns, cancel).ConfigureAwait(false);
+            return (ipfsStore, ipfsHead, trusted);
+        }
+
+        if (dir is null)
+        {
+            throw new ArgumentException("give the ledger directory DIR, or --ipfs URL with --checkpoint CID or --ipns NAME.");
+        }
+
         if (!Directory.Exists(dir))
         {
             throw new ArgumentException($"{dir}: no such ledger directory.");
@@ -359,6 +417,12 @@ internal static class LedgerCommands
             await Console.Error.WriteLineAsync($"warning: trusting the key stored in the ledger directory ({stored}, key id {Ed25519.KeyId(key)}); whoever can write the directory can replace it: pass --trusted-key with a key you hold.").ConfigureAwait(false);
         }
 
+        if (remote.Ipfs is not null)
+        {
+            var (ipfsStore, ipfsHead) = await LedgerIpfsCommands.OpenSourceAsync(remote.Ipfs, checkpoint, remote.Ipns, cancel).ConfigureAwait(false);
+            return (ipfsStore, ipfsHead, key);
+        }
+
         Cid head;
         if (checkpoint is not null)
         {
@@ -373,13 +437,13 @@ internal static class LedgerCommands
         return (new DirectoryBlockStore(dir), head, key);
     }
 
-    private static async Task<int> VerifyAsync(string dir, string? trustedKey, string? checkpoint, string? statePath, bool json, CancellationToken cancel)
+    private static async Task<int> VerifyAsync(string? dir, string? trustedKey, string? checkpoint, string? statePath, bool json, CancellationToken cancel, (string? Ipfs, string? Ipns) remote = default)
     {
         (IBlockStore Store, Cid Head, byte[] Key) source;
         Checkpoint? seen = null;
         try
         {
-            source = await ResolveAsync(dir, trustedKey, checkpoint, cancel).ConfigureAwait(false);
+            source = await ResolveAsync(dir, trustedKey, checkpoint, cancel, remote).ConfigureAwait(false);
             if (statePath is not null && File.Exists(statePath))
             {
                 var parsed = CheckpointNote.Parse(await File.ReadAllBytesAsync(statePath, cancel).ConfigureAwait(false));
@@ -391,13 +455,22 @@ internal static class LedgerCommands
                 seen = parsed.Checkpoint;
             }
         }
-        catch (Exception e) when (e is IOException or InvalidDataException or ArgumentException or FormatException or CheckpointFormatException)
+        catch (Exception e) when (e is IOException or InvalidDataException or ArgumentException or FormatException or CheckpointFormatException or KuboException)
         {
             return Terminal.Fail(e.Message);
         }
 
         var clock = System.Diagnostics.Stopwatch.StartNew();
-        var report = await LedgerVerifier.VerifyAsync(source.Store, source.Head, new VerifyOptions { TrustedKey = source.Key, Seen = seen }, cancel).ConfigureAwait(false);
+        VerificationReport report;
+        try
+        {
+            report = await LedgerVerifier.VerifyAsync(source.Store, source.Head, new VerifyOptions { TrustedKey = source.Key, Seen = seen }, cancel).ConfigureAwait(false);
+        }
+        catch (KuboException e)
+        {
+            // The IPFS node failed mid-walk (down, timing out): not a verdict on the log, so not exit code 3.
+            return Terminal.Fail(e.Message);
+        }
         double seconds = clock.Elapsed.TotalSeconds;
         if (json)
         {
@@ -625,6 +698,8 @@ internal static class LedgerCommands
         private static readonly Option<string?> Key = new("--ledger-key") { Description = "The sensor's Ed25519 private key that signs the ledger's checkpoints (required with --ledger)." };
         private static readonly Option<string?> Sensor = new("--ledger-sensor") { Description = "The sensor id in the ledger's origin (default: the ledger's, else the host name)." };
         private static readonly Option<string[]> Recipients = new("--ledger-recipient") { Description = "Seal each ledger record to this X25519 public key (repeatable)." };
+        private static readonly Option<string?> Replicate = LedgerIpfsCommands.ReplicateOption();
+        private static readonly Option<string> IpnsKey = LedgerIpfsCommands.IpnsKeyOption();
 
         public static void AddTo(Command command)
         {
@@ -632,6 +707,8 @@ internal static class LedgerCommands
             command.Options.Add(Key);
             command.Options.Add(Sensor);
             command.Options.Add(Recipients);
+            command.Options.Add(Replicate);
+            command.Options.Add(IpnsKey);
         }
 
         /// <summary>The sinks with the ledger sink added when --ledger is given.</summary>
@@ -644,7 +721,7 @@ internal static class LedgerCommands
             }
 
             string key = parse.GetValue(Key) ?? throw new ArgumentException("--ledger needs --ledger-key (the sensor's Ed25519 private key).");
-            var writer = await Writer.OpenAsync(dir, key, parse.GetValue(Sensor), parse.GetValue(Recipients) ?? [], cancel).ConfigureAwait(false);
+            var writer = await Writer.OpenAsync(dir, key, parse.GetValue(Sensor), parse.GetValue(Recipients) ?? [], cancel, new Replication(parse.GetValue(Replicate), parse.GetValue(IpnsKey)!)).ConfigureAwait(false);
             return [.. sinks, new LedgerAlertSink(writer)];
         }
     }

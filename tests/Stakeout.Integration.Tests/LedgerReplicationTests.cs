@@ -155,4 +155,64 @@ public sealed class LedgerReplicationTests : IDisposable
         var alone = await LedgerVerifier.VerifyAsync(storeB, published.Value, new VerifyOptions { TrustedKey = signer.PublicKey }, CancellationToken.None);
         Assert.True(alone.Ok, alone.Failure?.ToString());
     }
+
+    [SkippableFact]
+    public async Task Cli_AppendWithReplicateWhileADown_ReplicateDrainsAndVerifyFromBNeedsOnlyThePublicKey()
+    {
+        string data = SharedData.Path("cicids2017", "trafficlabelling_ddos_1000.csv");
+        Skip.If(IpfsNodes.Unavailable is not null, IpfsNodes.Unavailable);
+        string model = Path.Combine(_dir, "m.stakeout");
+        TinyModel.Save(model);
+        string detected = Path.Combine(_dir, "detect");
+        var detect = CliInspectTests.Run("detect", "--model", model, data, "--output-dir", detected, "--aggregate-window", "0");
+        Assert.True(detect.Code == 0, detect.Stderr);
+        var keys = CliInspectTests.Run("keys", "new", "--out", Path.Combine(_dir, "keys"), "--name", "sensor");
+        Assert.True(keys.Code == 0, keys.Stderr);
+        string key = Path.Combine(_dir, "keys", "sensor.key");
+        string pub = Path.Combine(_dir, "keys", "sensor.pub");
+        string alerts = Path.Combine(detected, "alerts.json");
+        string ledger = Path.Combine(_dir, "cli-ledger");
+
+        await using var nodes = await IpfsNodes.StartAsync(2, connect: true, CancellationToken.None);
+        var (a, b) = (nodes[0], nodes[1]);
+        await a.StopAsync();
+
+        // A is down: the append is acknowledged locally and its blocks wait in A's queue.
+        var append = CliInspectTests.Run("ledger", "append", ledger, alerts, "--key", key, "--sensor", "edge-1", "--ledger-replicate", a.Api.ToString());
+        Assert.True(append.Code == 0, append.Stderr);
+        Assert.Contains("pending", append.Stderr, StringComparison.Ordinal);
+        Assert.Contains(a.Api.Authority, append.Stderr, StringComparison.Ordinal);
+        var stillDown = CliInspectTests.Run("ledger", "replicate", ledger, "--ledger-replicate", a.Api.ToString());
+        Assert.Equal(1, stillDown.Code);
+
+        // A returns: `ledger replicate` drains the queue and publishes the head to A's IPNS name.
+        await a.StartAsync(CancellationToken.None);
+        await b.ConnectAsync(a, CancellationToken.None);
+        var replicate = CliInspectTests.Run("ledger", "replicate", ledger, "--ledger-replicate", a.Api.ToString(), "--json");
+        Assert.True(replicate.Code == 0, replicate.Stderr);
+        using var status = System.Text.Json.JsonDocument.Parse(replicate.Stdout);
+        var node = status.RootElement[0];
+        Assert.Equal(0, node.GetProperty("pending").GetInt32());
+        string ipns = node.GetProperty("ipns").GetString()!;
+        string head = node.GetProperty("head").GetString()!;
+        Assert.Equal((await new FileHeadPointer(ledger).ResolveAsync(CancellationToken.None))!.Value.ToString(), head);
+
+        // Verify from B by checkpoint, and from A by IPNS name, with nothing but the public key.
+        var fromB = CliInspectTests.Run("ledger", "verify", "--ipfs", b.Api.ToString(), "--checkpoint", head, "--trusted-key", pub, "--json");
+        Assert.True(fromB.Code == 0, fromB.Stderr + fromB.Stdout);
+        using (var report = System.Text.Json.JsonDocument.Parse(fromB.Stdout))
+        {
+            Assert.True(report.RootElement.GetProperty("ok").GetBoolean());
+            Assert.True(report.RootElement.GetProperty("records_verified").GetInt64() > 0);
+        }
+
+        var fromA = CliInspectTests.Run("ledger", "verify", "--ipfs", a.Api.ToString(), "--ipns", ipns, "--trusted-key", pub);
+        Assert.True(fromA.Code == 0, fromA.Stderr + fromA.Stdout);
+
+        // A block altered on its way is named, with exit code 3.
+        using var proxy = new TamperingProxy(b.Api) { FlipBlockBytes = true };
+        var tampered = CliInspectTests.Run("ledger", "verify", "--ipfs", proxy.Address.ToString(), "--checkpoint", head, "--trusted-key", pub);
+        Assert.Equal(3, tampered.Code);
+        Assert.Contains("block-hash", tampered.Stderr, StringComparison.Ordinal);
+    }
 }
