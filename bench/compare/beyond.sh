@@ -17,6 +17,12 @@ export OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-PASSIVE}"
 shared="${STAKEOUT_SHARED_DATA:-$root/../shared/data}"
 out="${STAKEOUT_BEYOND_OUT:-$root/bench/data/beyond}"
 c17="$shared/cicids2017"
+need=()
+for pkg in python3-sklearn python3-pandas; do dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg"); done
+if [ ${#need[@]} -gt 0 ]; then
+  echo "$(basename "$0"): installing ${need[*]}" >&2
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
+fi
 mkdir -p "$out"
 ./stakeout --help >/dev/null
 echo "beyond.sh at $(date -u +%FT%TZ), load $(cut -d' ' -f1-3 /proc/loadavg)" | tee "$out/machine.txt"

@@ -13,6 +13,12 @@ py=/usr/bin/python3
 export OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-PASSIVE}"
 shared="${STAKEOUT_SHARED_DATA:-$root/../shared/data}"
 out="${STAKEOUT_HOLDOUT_OUT:-$root/bench/data/holdout}"
+need=()
+for pkg in python3-sklearn python3-pandas; do dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg"); done
+if [ ${#need[@]} -gt 0 ]; then
+  echo "$(basename "$0"): installing ${need[*]}" >&2
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
+fi
 mkdir -p "$out"
 ./stakeout --help >/dev/null
 families=("$@")

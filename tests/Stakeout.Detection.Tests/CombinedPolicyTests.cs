@@ -1,4 +1,3 @@
-using Stakeout.Core;
 using Stakeout.Models.Anomaly;
 
 namespace Stakeout.Detection.Tests;
