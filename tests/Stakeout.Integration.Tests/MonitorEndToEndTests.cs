@@ -55,6 +55,8 @@ public sealed class MonitorEndToEndTests : IDisposable
             "--aggregate-window", "0", "--quiet", "--output-dir", monitorOut);
         try
         {
+            // On a loaded machine the monitor can take seconds to listen; a replay started before would be refused.
+            Assert.True(await StakeoutProcess.WaitForListenerAsync(port, monitor, TimeSpan.FromMinutes(1)), "the monitor never listened");
             var replay = CliInspectTests.Run(["replay", .. files, "--to", $"tcp://127.0.0.1:{port}"]);
             Assert.True(replay.Code == 0, replay.Stderr);
             Assert.True(await WaitForExitAsync(monitor, TimeSpan.FromMinutes(2)), "monitor did not stop after --max-flows");
