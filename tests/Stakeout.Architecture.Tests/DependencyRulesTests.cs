@@ -21,7 +21,9 @@ public sealed class DependencyRulesTests
         ["Stakeout.Training"] = ["Stakeout.Core", "Stakeout.Ingest", "Stakeout.Models", "Stakeout.Evaluation"], // ML.NET stays inside; its reports use Evaluation's metrics
         ["Stakeout.Ledger"] = ["Stakeout.Core"], // threat records, Merkle log, signatures, blocks: no detection or training code
         ["Stakeout.Evaluation"] = ["Stakeout.Core", "Stakeout.Ingest", "Stakeout.Models"], // metrics without ML.NET: training and the CLI share it
-        ["stakeout"] = ["Stakeout.Core", "Stakeout.Ingest", "Stakeout.Models", "Stakeout.Training", "Stakeout.FlowMeter", "Stakeout.Evaluation", "Stakeout.Detection"], // the CLI composes everything
+        // Pictures of what the others measured: reads their results, computes no metric of its own; ScottPlot stays inside.
+        ["Stakeout.Reports"] = ["Stakeout.Core", "Stakeout.Ingest", "Stakeout.Models", "Stakeout.Evaluation", "Stakeout.Detection"],
+        ["stakeout"] = ["Stakeout.Core", "Stakeout.Ingest", "Stakeout.Models", "Stakeout.Training", "Stakeout.FlowMeter", "Stakeout.Evaluation", "Stakeout.Detection", "Stakeout.Reports"], // the CLI composes everything
     };
 
     /// <summary>Third-party packages each project may reference: they stay at the edge that needs them.</summary>
@@ -35,6 +37,7 @@ public sealed class DependencyRulesTests
         ["Stakeout.Training"] = ["Microsoft.ML", "Microsoft.ML.LightGbm"],
         ["Stakeout.Evaluation"] = [],
         ["Stakeout.Ledger"] = ["NSec.Cryptography"],
+        ["Stakeout.Reports"] = ["ScottPlot"],
         ["Stakeout.Cli"] = ["System.CommandLine", "Spectre.Console", "Microsoft.Extensions.Logging.Abstractions"],
     };
 
@@ -84,6 +87,7 @@ public sealed class DependencyRulesTests
     [InlineData("Stakeout.Training")]
     [InlineData("Stakeout.Evaluation")]
     [InlineData("Stakeout.Ledger")]
+    [InlineData("Stakeout.Reports")]
     [InlineData("Stakeout.Cli")]
     public void ProjectFile_PackageReferences_StayAtTheirEdge(string project)
     {
@@ -110,7 +114,7 @@ public sealed class DependencyRulesTests
     [Fact]
     public void PublicTypes_InLibraries_AreSealedOrAbstractOrStatic()
     {
-        var open = new[] { "Stakeout.Core", "Stakeout.Ingest", "Stakeout.Models", "Stakeout.Evaluation", "Stakeout.Detection" }
+        var open = new[] { "Stakeout.Core", "Stakeout.Ingest", "Stakeout.Models", "Stakeout.Evaluation", "Stakeout.Detection", "Stakeout.Reports" }
             .SelectMany(n => Load(n).GetExportedTypes())
             .Where(t => t.IsClass && !t.IsSealed && !t.IsAbstract && !typeof(Delegate).IsAssignableFrom(t))
             .Select(t => t.FullName)
