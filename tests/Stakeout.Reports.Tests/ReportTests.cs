@@ -121,6 +121,20 @@ public sealed class ReportTests : IDisposable
     }
 
     [Fact]
+    public void ModelReport_NoRowsScored_WritesTheCardWithoutPlots()
+    {
+        var accumulator = new EvaluationAccumulator([LabelTaxonomy.Benign, "DoS"], LabelLevel.Family, 0, 0.5);
+        var manifest = new ModelManifest { ModelKind = "lightgbm", Classes = [LabelTaxonomy.Benign, "DoS"] };
+
+        var files = ModelReport.Write(new ModelReportInput("Training report", "empty split", accumulator.Compute(), null, manifest, null), _dir);
+
+        Assert.Single(files);
+        string html = File.ReadAllText(files[0]);
+        ReportAssert.SelfContained(html);
+        Assert.Contains("No row was scored", html, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void DetectionReport_AlertsAndSummary_WritesPlotsAndEscapedExamples()
     {
         string alerts = Path.Combine(_dir, "alerts.json");
