@@ -57,6 +57,16 @@ public static class ModelReport
             html.Paragraph($"Labels in the data that the model has no class for (recall 0 by construction): {string.Join(", ", m.LabelsNotInModel)}.");
         }
 
+        if (labels.Count == 0)
+        {
+            // A split without test rows (or data without labelled rows) has nothing to draw; the model card still helps.
+            html.Paragraph("No row was scored: no metric or curve to draw.");
+            Importance(html, input);
+            ModelCard(html, input);
+            html.Save($"Model {input.ModelSha256 ?? "(unsaved)"}; no rows scored.");
+            return html.Files;
+        }
+
         html.Heading("Per class");
         html.Table(
             ["label", "precision", "recall", "F1", "PR-AUC", "ROC-AUC", "support"],
