@@ -174,9 +174,10 @@ public sealed class DashboardServer : IAsyncDisposable
             var record = await _ledger.FindAsync(alert, cancel).ConfigureAwait(false);
             return JsonResult(new { alert, ledger = new { description = _ledger.Description, recorded = record is not null, record } });
         });
+        // No card is an expected state of a stored run, not an error: the page says why instead of logging a 404.
         _app.MapGet("/api/model", () => _model is null
-            ? Results.Text("no model card: this run names no readable model artifact (give --model).\n", "text/plain; charset=utf-8", statusCode: 404)
-            : JsonResult(_model));
+            ? JsonResult(new { available = false, reason = "this run names no readable model artifact (give --model)." })
+            : JsonResult(new { available = true, _model.Source, _model.Sha256, signed = _model.IsSigned, _model.Manifest }));
         _app.MapGet("/api/events", StreamAsync);
         // Browsers ask for it on their own; an empty answer keeps their consoles free of 404s.
         _app.MapGet("/favicon.ico", () => Results.NoContent());

@@ -281,6 +281,10 @@
       $('model-body').textContent = 'no model card: ' + String(e.message || e);
       return;
     }
+    if (!card.available) {
+      $('model-body').textContent = 'no model card: ' + card.reason;
+      return;
+    }
     const m = card.manifest;
     const body = $('model-body');
     body.className = '';
