@@ -131,17 +131,30 @@ internal sealed class NatsSession : IAsyncDisposable
     /// <summary>Publishes to JetStream with a dedup id and waits for the stream's acknowledgement; true when it was a duplicate.</summary>
     public async Task<bool> PublishAsync(string subject, byte[] data, string msgId, NatsHeaders? headers, CancellationToken cancellationToken, Func<Task>? onRetry = null)
     {
-        var ack = await RetryAsync(
+        return await RetryAsync(
             $"publish {msgId} to {subject}",
             async ct =>
             {
-                var response = await Js.PublishAsync(subject, data, opts: new NatsJSPubOpts { MsgId = msgId, RetryAttempts = 1 }, headers: headers, cancellationToken: ct).ConfigureAwait(false);
-                response.EnsureSuccess();
-                return response;
+                try
+                {
+                    var response = await Js.PublishAsync(subject, data, opts: new NatsJSPubOpts { MsgId = msgId, RetryAttempts = 1 }, headers: headers, cancellationToken: ct).ConfigureAwait(false);
+                    if (response.Duplicate)
+                    {
+                        // Stored before (a retried publish whose first acknowledgement was lost, or work redone after
+                        // a redelivery): exactly what the dedup id is for, so it counts as done.
+                        return true;
+                    }
+
+                    response.EnsureSuccess();
+                    return false;
+                }
+                catch (NatsJSDuplicateMessageException)
+                {
+                    return true;
+                }
             },
             cancellationToken,
             onRetry).ConfigureAwait(false);
-        return ack.Duplicate;
     }
 
     /// <summary>Creates <paramref name="stream"/> with <paramref name="limits"/> if it does not exist; an existing stream is kept (a difference is logged).</summary>
@@ -233,7 +246,7 @@ internal sealed class NatsSession : IAsyncDisposable
 
     public ValueTask DisposeAsync() => Connection.DisposeAsync();
 
-    internal static bool IsTransient(Exception ex) => ex is NatsException or TimeoutException or OperationCanceledException or IOException;
+    internal static bool IsTransient(Exception ex) => ex is (NatsException or TimeoutException or OperationCanceledException or IOException) and not NatsJSDuplicateMessageException;
 
     internal static string Describe(Exception ex) => ex switch
     {
