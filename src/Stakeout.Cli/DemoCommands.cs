@@ -24,26 +24,31 @@ internal static class DemoCommands
         var samples = new Option<string?>("--samples") { Description = "The sample flows (default: samples/flows of this clone or install)." };
         var seed = new Option<int>("--seed") { Description = "Seed of the split and the training: the same seed gives the same model and alerts.", DefaultValueFactory = _ => 1 };
         var rate = new Option<double>("--rate") { Description = "Flows per second replayed into the monitor.", DefaultValueFactory = _ => 400 };
+        var dashboard = new Option<bool>("--dashboard") { Description = "Also serve the live dashboard on a free loopback port while the monitor runs, and the finished run afterwards until Ctrl-C." };
         var command = new Command(
             "demo",
             """
             Run the whole product on the bundled CIC-IDS2017 sample, with no network beyond loopback:
-              1 inspect the data   2 sign-key and train a model (test report)   3 verify the signed artifact
-              4 evaluate it on held-apart files   5 monitor a loopback port while held-apart flows are replayed into it,
-              alerts with their explanations printed live   6 a summary read back from the files written.
+              1 inspect the data (data report)   2 a signing key, then train a model (model report)
+              3 verify the signed artifact   4 evaluate it on held-apart files
+              5 monitor a loopback port while held-apart flows are replayed into it: alerts with their explanations
+                printed live, each appended to the signed threat ledger (and shown on the dashboard with --dashboard)
+              6 verify the whole ledger with the public key only   7 a detection report   8 a summary read back
+                from the files written.
 
             Examples:
               stakeout demo
               stakeout demo --output-dir /tmp/demo --seed 7
+              stakeout demo --dashboard
             """)
         {
-            output, samples, seed, rate,
+            output, samples, seed, rate, dashboard,
         };
-        command.SetAction((parse, cancel) => RunAsync(run, parse.GetValue(output)!, parse.GetValue(samples), parse.GetValue(seed), parse.GetValue(rate), cancel));
+        command.SetAction((parse, cancel) => RunAsync(run, parse.GetValue(output)!, parse.GetValue(samples), parse.GetValue(seed), parse.GetValue(rate), parse.GetValue(dashboard), cancel));
         return command;
     }
 
-    private static async Task<int> RunAsync(Func<string[], CancellationToken, Task<int>> run, string outDir, string? samplesDir, int seed, double rate, CancellationToken cancel)
+    private static async Task<int> RunAsync(Func<string[], CancellationToken, Task<int>> run, string outDir, string? samplesDir, int seed, double rate, bool dashboard, CancellationToken cancel)
     {
         var clock = Stopwatch.StartNew();
         string? samples = samplesDir ?? FindSamples();
@@ -80,6 +85,8 @@ internal static class DemoCommands
         string keys = Path.Combine(outFull, "keys");
         string evaluate = Path.Combine(outFull, "evaluate");
         string monitor = Path.Combine(outFull, "monitor");
+        string ledger = Path.Combine(outFull, "ledger");
+        string detect = Path.Combine(outFull, "detect");
         string s = seed.ToString(CultureInfo.InvariantCulture);
 
         async Task<bool> Step(string title, params string[] args)
@@ -96,36 +103,51 @@ internal static class DemoCommands
             return code == 0;
         }
 
-        if (!await Step("1/6 Read the sample: layouts, quirks, accounting, classes", "data", "inspect", samples, "--output", Path.Combine(outFull, "inspect.json")).ConfigureAwait(false)
-            || !await Step("2/6 Create a signing key, then train LightGBM at family level (de-duplicated, stratified 70/30), scoring the held-apart files", "keys", "new", "--out", keys, "--name", "demo").ConfigureAwait(false)
-            || !await Step("   (training)", "train", Path.Combine(samples, "cicids2017-families.csv"), Path.Combine(samples, "cicids2017-mlcve-friday-benign.csv"),
+        if (!await Step("1/8 Read the sample: layouts, quirks, accounting, classes (and a data report)", "data", "inspect", samples, "--output", Path.Combine(outFull, "inspect.json"), "--report", Path.Combine(outFull, "inspect")).ConfigureAwait(false)
+            || !await Step("2/8 Create a signing key, then train LightGBM at family level (de-duplicated, stratified 70/30), scoring the held-apart files", "keys", "new", "--out", keys, "--name", "demo").ConfigureAwait(false)
+            || !await Step("   (training, with the model report)", "train", Path.Combine(samples, "cicids2017-families.csv"), Path.Combine(samples, "cicids2017-mlcve-friday-benign.csv"),
                 "--labels", "family", "--seed", s, "--output-dir", train, "--validation-dir", holdout, "--sign-key", Path.Combine(keys, "demo.key")).ConfigureAwait(false)
-            || !await Step("3/6 Verify the stored artifact: SHA-256 over every byte and the Ed25519 signature, against the public key only", "model", "show", model, "--trusted-key", Path.Combine(keys, "demo.pub")).ConfigureAwait(false)
-            || !await Step("4/6 Evaluate the stored model on the held-apart files (every row scored)", "evaluate", "--model", model, holdout, "--output-dir", evaluate).ConfigureAwait(false))
+            || !await Step("3/8 Verify the stored artifact: SHA-256 over every byte and the Ed25519 signature, against the public key only", "model", "show", model, "--trusted-key", Path.Combine(keys, "demo.pub")).ConfigureAwait(false)
+            || !await Step("4/8 Evaluate the stored model on the held-apart files (every row scored)", "evaluate", "--model", model, holdout, "--output-dir", evaluate).ConfigureAwait(false))
         {
             return 1;
         }
 
         long rows = held.Sum(f => File.ReadLines(Path.Combine(holdout, f)).Count() - 1);
-        int monitorCode = await MonitorAndReplayAsync(run, model, holdout, monitor, rows, rate, cancel).ConfigureAwait(false);
+        int dashboardPort = dashboard ? FreePort() : 0;
+        int monitorCode = await MonitorAndReplayAsync(run, model, holdout, monitor, ledger, Path.Combine(keys, "demo.key"), dashboardPort, rows, rate, cancel).ConfigureAwait(false);
         if (monitorCode != 0)
         {
             return monitorCode;
         }
 
-        return PrintSummary(outFull, model, evaluate, monitor, train, clock.Elapsed);
+        if (!await Step("6/8 Verify the threat ledger: every block's hash, every checkpoint's signature, every record's inclusion proof, with the public key only", "ledger", "verify", ledger, "--trusted-key", Path.Combine(keys, "demo.pub")).ConfigureAwait(false)
+            || !await Step("7/8 Detect in the held-apart files in one batch, with the detection report", "detect", "--model", model, holdout, "--output-dir", detect).ConfigureAwait(false))
+        {
+            return 1;
+        }
+
+        int code = PrintSummary(outFull, model, evaluate, monitor, train, ledger, detect, clock.Elapsed);
+        if (code == 0 && dashboard)
+        {
+            Terminal.Out.MarkupLine($"[bold]Dashboard[/] of the finished run: http://127.0.0.1:{dashboardPort}/ (Ctrl-C to stop)");
+            return await run(["dashboard", monitor, "--listen", $"127.0.0.1:{dashboardPort}", "--model", model], cancel).ConfigureAwait(false);
+        }
+
+        return code;
     }
 
-    private static async Task<int> MonitorAndReplayAsync(Func<string[], CancellationToken, Task<int>> run, string model, string holdout, string monitor, long rows, double rate, CancellationToken cancel)
+    private static async Task<int> MonitorAndReplayAsync(Func<string[], CancellationToken, Task<int>> run, string model, string holdout, string monitor, string ledger, string ledgerKey, int dashboardPort, long rows, double rate, CancellationToken cancel)
     {
         int port = FreePort();
         int metricsPort = FreePort();
         string r = rows.ToString(CultureInfo.InvariantCulture);
         string[] monitorArgs = ["monitor", "--model", model, "--source", $"tcp://127.0.0.1:{port}", "--max-flows", r, "--duration", "120", "--quiet",
-            "--metrics-port", metricsPort.ToString(CultureInfo.InvariantCulture), "--output-dir", monitor];
+            "--metrics-port", metricsPort.ToString(CultureInfo.InvariantCulture), "--output-dir", monitor, "--ledger", ledger, "--ledger-key", ledgerKey,
+            .. (dashboardPort > 0 ? new[] { "--dashboard", $"127.0.0.1:{dashboardPort}" } : [])];
         string[] replayArgs = ["replay", holdout, "--to", $"tcp://127.0.0.1:{port}", "--rate", rate.ToString(CultureInfo.InvariantCulture)];
         Terminal.Err.WriteLine();
-        Terminal.Err.MarkupLine($"[bold]== 5/6 Monitor a live stream: {rows:N0} held-apart flows replayed at {rate:N0}/s over loopback TCP into a running monitor[/]");
+        Terminal.Err.MarkupLine($"[bold]== 5/8 Monitor a live stream: {rows:N0} held-apart flows replayed at {rate:N0}/s over loopback TCP into a running monitor, every alert appended to the signed ledger[/]");
         Terminal.Err.MarkupLine($"[grey]$ stakeout {Markup.Escape(string.Join(' ', monitorArgs))} &[/]");
         Terminal.Err.MarkupLine($"[grey]$ stakeout {Markup.Escape(string.Join(' ', replayArgs))}[/]");
 
@@ -135,6 +157,11 @@ internal static class DemoCommands
         {
             Terminal.Fail("demo: the monitor did not start (above).");
             return await monitorTask.ConfigureAwait(false) is int c && c != 0 ? c : 1;
+        }
+
+        if (dashboardPort > 0)
+        {
+            Terminal.Err.MarkupLine($"  [bold]live dashboard:[/] http://127.0.0.1:{dashboardPort}/");
         }
 
         var replayTask = run(replayArgs, cancel);
@@ -187,7 +214,7 @@ internal static class DemoCommands
             $"  [red]ALERT[/] [bold]{Markup.Escape(cls)}[/] {score:0.000}  {Markup.Escape(src)} -> {Markup.Escape(dst)}  x{count}  [grey]because {Markup.Escape(why)}[/]"));
     }
 
-    private static int PrintSummary(string outFull, string model, string evaluate, string monitor, string train, TimeSpan elapsed)
+    private static int PrintSummary(string outFull, string model, string evaluate, string monitor, string train, string ledger, string detect, TimeSpan elapsed)
     {
         using var evaluation = JsonDocument.Parse(File.ReadAllText(Path.Combine(evaluate, EvaluateCommands.JsonReportFile)));
         using var summary = JsonDocument.Parse(File.ReadAllText(Path.Combine(monitor, "summary.json")));
@@ -198,7 +225,7 @@ internal static class DemoCommands
         string P(JsonElement x, string name) => x.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.Number ? (100 * v.GetDouble()).ToString("0.00", CultureInfo.InvariantCulture) + " %" : "n/a";
 
         Terminal.Out.WriteLine();
-        Terminal.Out.MarkupLine("[bold]== 6/6 Summary[/] (read back from the files below)");
+        Terminal.Out.MarkupLine("[bold]== 8/8 Summary[/] (read back from the files below)");
         var table = new Table().Border(TableBorder.Rounded).AddColumn("what").AddColumn("figure").AddColumn("file");
         string testF1 = manifest.Metrics.TryGetValue("macro_f1", out double f1) ? f1.ToString("0.0000", CultureInfo.InvariantCulture) : "n/a";
         table.AddRow("model", Markup.Escape($"{manifest.ModelKind}, {manifest.Classes.Count} classes ({manifest.LabelLevel}), {manifest.Training.TrainRows:N0} training rows, signed"), Markup.Escape(Rel(outFull, model)));
@@ -209,6 +236,14 @@ internal static class DemoCommands
         table.AddRow("alerting flows", Markup.Escape($"{m.GetProperty("alert_flows").GetInt64():N0} ({byClass}) in {m.GetProperty("alerts_emitted").GetInt64():N0} aggregated alerts"), Markup.Escape(Rel(outFull, Path.Combine(monitor, "alerts.json"))));
         string sources = string.Join(", ", m.GetProperty("top_sources").EnumerateArray().Take(3).Select(x => $"{x.GetProperty("name").GetString()} ({x.GetProperty("flows").GetInt64():N0})"));
         table.AddRow("top sources", Markup.Escape(sources), Markup.Escape(Rel(outFull, Path.Combine(monitor, "malicious_ips.log"))));
+        // Step 6 (`ledger verify`) passed, or the demo would have stopped there.
+        table.AddRow("threat ledger", Markup.Escape($"{m.GetProperty("alerts_emitted").GetInt64():N0} alerts appended as signed STIX records; ledger verify passed (public key only)"), Markup.Escape(Rel(outFull, ledger)));
+        foreach (var (what, dir) in new[] { ("data report", Path.Combine(outFull, "inspect")), ("model report", train), ("evaluation report", evaluate), ("detection report", detect) })
+        {
+            string? html = Directory.Exists(dir) ? Directory.EnumerateFiles(dir, "*-report.html").FirstOrDefault() : null;
+            table.AddRow(what, html is null ? "(not written)" : "HTML with PNG and SVG plots beside it", Markup.Escape(html is null ? Rel(outFull, dir) : Rel(outFull, html)));
+        }
+
         Terminal.Out.Write(table);
         Terminal.Out.MarkupLine(string.Create(CultureInfo.InvariantCulture, $"Done in {elapsed.TotalSeconds:0.0} s. Everything is in [bold]{Markup.Escape(outFull)}[/]."));
         Terminal.Out.WriteLine();
