@@ -26,7 +26,8 @@ public sealed class OnboardingTests : IDisposable
         {
             "inspect.json", "keys/demo.key", "keys/demo.pub", "train/model.stakeout", "train/application.log", "train/classification_report.log",
             "train/validation_report.log", "train/malicious_ips.log", "evaluate/evaluation.json", "evaluate/evaluation_report.log",
-            "monitor/alerts.json", "monitor/summary.json", "monitor/malicious_ips.log",
+            "monitor/alerts.json", "monitor/summary.json", "monitor/malicious_ips.log", "ledger/head", "inspect/data-report.html",
+            "train/model-report.html", "evaluate/model-report.html", "detect/alerts.json", "detect/detection-report.html",
         })
         {
             Assert.True(File.Exists(Path.Combine(output, file)), $"the demo promised {file}");
@@ -47,6 +48,7 @@ public sealed class OnboardingTests : IDisposable
         double recall = evaluation.RootElement.GetProperty("attack_recall").GetDouble();
         Assert.Contains($"attack recall {100 * recall:0.00} %", stdout, StringComparison.Ordinal);
         Assert.True(recall > 0.9, $"attack recall on the held-apart files was {recall}");
+        Assert.Contains("ledger verify passed", stdout, StringComparison.Ordinal);
         // Every alert the monitor wrote was shown on the console with its explanation.
         Assert.Equal(alerts, stderr.Split('\n').Count(l => l.Contains("ALERT", StringComparison.Ordinal) && l.Contains("because", StringComparison.Ordinal)));
     }
