@@ -217,7 +217,7 @@ internal static class DetectCommands
             var load = policy.LoadOptions(parse);
             var model = ModelLoader.Load(modelPath, options, load);
             source = FlowSourceRegistry.CreateDefault().Create(settings.Source, new SourceSettings { PacketFeed = settings.PacketFeed });
-            Directory.CreateDirectory(output);
+            BatchDetector.EnsureWritableDirectory(output);
             var names = settings.Quiet ? new[] { "eve", "seed-logs" } : ["console", "eve", "seed-logs"];
             var sinks = AlertSinkRegistry.CreateDefault().Create(names, new SinkSettings
             {
