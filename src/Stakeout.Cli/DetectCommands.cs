@@ -271,7 +271,7 @@ internal static class DetectCommands
             var load = policy.LoadOptions(parse);
             var model = ModelLoader.Load(modelPath, options, load);
             source = ClusterCommands.Sources().Create(settings.Source, new SourceSettings { PacketFeed = settings.PacketFeed });
-            Directory.CreateDirectory(output);
+            BatchDetector.EnsureWritableDirectory(output);
             var names = settings.Quiet ? new[] { "eve", "seed-logs" } : ["console", "eve", "seed-logs"];
             IReadOnlyList<IAlertSink> sinks = AlertSinkRegistry.CreateDefault().Create(names, new SinkSettings
             {

@@ -154,9 +154,20 @@ internal static class TrainCommands
 
     private static int Run(TrainOptions options, string outputDir, string? modelOutOption, string? validationDir, string? signKey, bool report, string verb, Func<TrainingRun, IProgress<ReadProgress>, (TrainResult Result, string Extra)> work)
     {
-        Directory.CreateDirectory(outputDir);
         string modelOut = modelOutOption is { } m ? TrainOptionSet.PortablePath(m) : Path.Combine(outputDir, "model.stakeout");
-        using var log = new FileAndConsoleLog(Path.Combine(outputDir, "application.log"), TimeProvider.System);
+        FileAndConsoleLog opened;
+        try
+        {
+            // Before any data is read: an unwritable output directory is one error naming it, not a trace after training.
+            Directory.CreateDirectory(outputDir);
+            opened = new FileAndConsoleLog(Path.Combine(outputDir, "application.log"), TimeProvider.System);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return Terminal.Fail($"output directory '{outputDir}' is not writable: {ex.Message}");
+        }
+
+        using var log = opened;
         try
         {
             log.Info($"stakeout {verb} {string.Join(' ', options.Paths)}");

@@ -26,7 +26,7 @@ public static class BatchDetector
         ArgumentNullException.ThrowIfNull(paths);
         ArgumentException.ThrowIfNullOrWhiteSpace(outputDirectory);
         ArgumentNullException.ThrowIfNull(options);
-        Directory.CreateDirectory(outputDirectory);
+        EnsureWritableDirectory(outputDirectory);
         var sinks = AlertSinkRegistry.CreateDefault().Create(
             ["eve", "seed-logs"],
             new SinkSettings { OutputDirectory = outputDirectory, EveMaxBytes = long.MaxValue, EveKeepFiles = 0 });
@@ -40,14 +40,47 @@ public static class BatchDetector
         return summary;
     }
 
+    /// <summary>
+    /// Creates <paramref name="directory"/> if needed and proves a file can be created in it, so an unwritable output
+    /// directory (read-only mount, no permission) fails before any flow is scored, with one error naming it.
+    /// </summary>
+    /// <exception cref="IOException">The directory cannot be created or written.</exception>
+    public static void EnsureWritableDirectory(string directory)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(directory);
+        try
+        {
+            Directory.CreateDirectory(directory);
+            using (File.Create(Path.Combine(directory, $".stakeout-write-probe-{Environment.ProcessId}"), 1, FileOptions.DeleteOnClose))
+            {
+            }
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new IOException($"output directory '{directory}' is not writable: {ex.Message}", ex);
+        }
+    }
+
     /// <summary>Writes <paramref name="summary"/> as indented JSON.</summary>
     public static async Task WriteSummaryAsync(DetectionSummary summary, string path, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(summary);
-        var stream = File.Create(path);
-        await using (stream.ConfigureAwait(false))
+        // Written beside and renamed over, so a full disk leaves the old summary or none, never a truncated one.
+        string partial = path + ".partial";
+        try
         {
-            await JsonSerializer.SerializeAsync(stream, summary, SummaryJson, cancellationToken).ConfigureAwait(false);
+            var stream = File.Create(partial);
+            await using (stream.ConfigureAwait(false))
+            {
+                await JsonSerializer.SerializeAsync(stream, summary, SummaryJson, cancellationToken).ConfigureAwait(false);
+            }
+
+            File.Move(partial, path, overwrite: true);
+        }
+        catch (Exception) when (File.Exists(partial))
+        {
+            File.Delete(partial);
+            throw;
         }
     }
 

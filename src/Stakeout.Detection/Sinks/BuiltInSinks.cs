@@ -95,7 +95,19 @@ public sealed class EveFileSink : IAlertSink
             await RotateAsync(cancellationToken).ConfigureAwait(false);
         }
 
-        await _file.WriteAsync(_buffer.WrittenMemory, cancellationToken).ConfigureAwait(false);
+        // A failed write (disk full) may have put part of the batch on disk: cut the file back to where the batch began,
+        // so alerts.json never ends in a torn line and the runner's retry does not duplicate the lines that did fit.
+        long start = _file.Length;
+        try
+        {
+            await _file.WriteAsync(_buffer.WrittenMemory, cancellationToken).ConfigureAwait(false);
+        }
+        catch (IOException)
+        {
+            _file.SetLength(start);
+            _file.Position = start;
+            throw;
+        }
     }
 
     /// <inheritdoc />
@@ -120,7 +132,11 @@ public sealed class EveFileSink : IAlertSink
     private FileStream Open()
     {
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(_path))!);
-        return new FileStream(_path, FileMode.Append, FileAccess.Write, FileShare.Read, 1 << 16);
+        // Unbuffered (the batch is already one buffer): each write reaches the file now, so a failure is seen by the
+        // write it belongs to and can be rolled back. OpenOrCreate at the end rather than Append, which forbids SetLength.
+        var file = new FileStream(_path, FileMode.OpenOrCreate, FileAccess.Write, FileShare.Read, bufferSize: 0);
+        file.Seek(0, SeekOrigin.End);
+        return file;
     }
 
     private async ValueTask RotateAsync(CancellationToken cancellationToken)
