@@ -37,6 +37,8 @@ export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
 if ! dpkg -s fonts-dejavu-core >/dev/null 2>&1; then
   echo "test.sh: installing fonts-dejavu-core (report plots)" >&2
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-dejavu-core >/dev/null
+fi
+
 export OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-PASSIVE}" TZ=UTC LC_ALL=C.UTF-8 DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 results="$root/artifacts/test-results"
 rm -rf "$results"
