@@ -27,7 +27,8 @@ public sealed partial class EvaluationAccumulator
         var classes = new List<ClassCurves>();
         foreach (string label in metrics.Confusion.Labels)
         {
-            if (metrics.PerClass[label].Support == 0)
+            // PerClass holds the classes present in the data; a label only predicted has no curve.
+            if (!metrics.PerClass.TryGetValue(label, out var perClass) || perClass.Support == 0)
             {
                 continue;
             }

@@ -70,7 +70,7 @@ public static class ModelReport
         html.Heading("Per class");
         html.Table(
             ["label", "precision", "recall", "F1", "PR-AUC", "ROC-AUC", "support"],
-            labels.Select(l => (IReadOnlyList<Cell>)
+            labels.Where(m.PerClass.ContainsKey).Select(l => (IReadOnlyList<Cell>)
             [
                 new Cell(l, Swatch: hex[l]),
                 Cell.Number(m.PerClass[l].Precision), Cell.Number(m.PerClass[l].Recall), Cell.Number(m.PerClass[l].F1),
@@ -114,7 +114,8 @@ public static class ModelReport
 
     private static Plot PerClassBars(EvaluationMetrics m, Dictionary<string, Color> colors)
     {
-        var labels = m.Confusion.Labels;
+        // Per-class figures exist for the classes present in the data (predicted-only labels are listed apart).
+        var labels = m.Confusion.Labels.Where(m.PerClass.ContainsKey).ToList();
         var plot = PlotKit.Create("Precision, recall and F1 per class", "", "score");
         var bars = new List<Bar>();
         (string Name, double Alpha, Func<ClassMetrics, double> Value)[] metrics = [("precision", 0.38, c => c.Precision), ("recall", 0.68, c => c.Recall), ("F1", 1.0, c => c.F1)];
