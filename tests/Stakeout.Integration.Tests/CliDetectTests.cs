@@ -105,10 +105,14 @@ public sealed class CliDetectTests : IDisposable
         string model = Path.Combine(_dir, "m.stakeout");
         TinyModel.Save(model);
 
-        var (code, _, stderr) = CliInspectTests.Run("monitor", "-m", model, "-s", "nats://127.0.0.1:4222", "-o", Path.Combine(_dir, "o"));
+        // nats:// is a source since scale-out landed; kafka:// is not.
+        var (code, _, stderr) = CliInspectTests.Run("monitor", "-m", model, "-s", "kafka://127.0.0.1:9092", "-o", Path.Combine(_dir, "o"));
 
         Assert.Equal(1, code);
-        Assert.Contains("file:, iface:, pcap:, stdin:, tcp:", stderr, StringComparison.Ordinal);
+        foreach (string scheme in new[] { "file:", "iface:", "nats:", "pcap:", "stdin:", "tcp:" })
+        {
+            Assert.Contains(scheme, stderr, StringComparison.Ordinal);
+        }
     }
 
     [Theory]
