@@ -142,7 +142,7 @@ internal static class DemoCommands
         int port = FreePort();
         int metricsPort = FreePort();
         string r = rows.ToString(CultureInfo.InvariantCulture);
-        string[] monitorArgs = ["monitor", "--model", model, "--source", $"tcp://127.0.0.1:{port}", "--max-flows", r, "--duration", "120", "--shutdown-timeout", "30", "--quiet",
+        string[] monitorArgs = ["monitor", "--model", model, "--source", $"tcp://127.0.0.1:{port}", "--max-flows", r, "--duration", "120", "--quiet",
             "--metrics-port", metricsPort.ToString(CultureInfo.InvariantCulture), "--output-dir", monitor, "--ledger", ledger, "--ledger-key", ledgerKey,
             .. (dashboardPort > 0 ? new[] { "--dashboard", $"127.0.0.1:{dashboardPort}" } : [])];
         string[] replayArgs = ["replay", holdout, "--to", $"tcp://127.0.0.1:{port}", "--rate", rate.ToString(CultureInfo.InvariantCulture)];

@@ -170,7 +170,7 @@ internal static class DetectCommands
         var batchWait = new Option<double>("--batch-wait-ms") { Description = "Longest a flow waits for its batch to fill.", DefaultValueFactory = _ => 5 };
         var shutdownTimeout = new Option<double>("--shutdown-timeout")
         {
-            Description = "Seconds the first SIGINT/SIGTERM (or --duration, --max-flows) gives the monitor to drain: score what came in, write the alerts, close the files. What is still unflushed then is named on stderr and in summary.json, and the monitor exits (code 1).",
+            Description = "Seconds the first SIGINT/SIGTERM gives the monitor to drain: score what came in, write the alerts, close the files. What is still unflushed then is named on stderr and in summary.json, and the monitor exits (code 1). A natural end (--duration, --max-flows) drains fully; sources then get this long to return.",
             DefaultValueFactory = _ => 5,
         };
         var quiet = new Option<bool>("--quiet", "-q") { Description = "Do not print each alert on the console." };
@@ -288,10 +288,12 @@ internal static class DetectCommands
             return Fail(ex);
         }
 
+        // --duration is a natural end (the run drains fully); only a signal (the command's token) bounds the drain.
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancel);
+        using var duration = new CancellationTokenSource();
         if (settings.Duration > 0)
         {
-            stop.CancelAfter(TimeSpan.FromSeconds(settings.Duration));
+            duration.CancelAfter(TimeSpan.FromSeconds(settings.Duration));
         }
 
         using var reloader = new ModelReloader(pipeline, modelPath, () => ModelLoader.Load(modelPath, options, policy.LoadOptions(parse)), settings.Watch, logger);
@@ -320,7 +322,7 @@ internal static class DetectCommands
                 live = await DashboardCommands.StartLiveAsync(dashboardOptions, pipeline, hub!, modelPath, settings.Source, stop.Token).ConfigureAwait(false);
             }
 
-            await pipeline.RunAsync([source], stop.Token).ConfigureAwait(false);
+            await pipeline.RunAsync([source], stop.Token, duration.Token).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is StreamSchemaException or IOException or System.Net.Sockets.SocketException or FlowDataException or InvalidOperationException or InvalidDataException or ArtifactException)
         {
@@ -459,13 +461,18 @@ internal static class DetectCommands
         }
 
         var o = Console.Error;
+        string bound = r.Signal
+            ? string.Create(CultureInfo.InvariantCulture, $"bound {r.BoundSeconds:0.###} s from the signal")
+            : "natural end, drained fully";
         if (r.Complete)
         {
-            o.WriteLine(string.Create(CultureInfo.InvariantCulture, $"shutdown   drained in {r.Seconds:0.###} s (bound {r.BoundSeconds:0.###} s): every flow in was accounted for and every alert written"));
+            o.WriteLine(string.Create(CultureInfo.InvariantCulture, $"shutdown   drained in {r.Seconds:0.###} s ({bound}): every flow in was accounted for and every alert written"));
             return;
         }
 
-        o.WriteLine(string.Create(CultureInfo.InvariantCulture, $"shutdown   bound of {r.BoundSeconds:0.###} s reached after {r.Seconds:0.###} s; not flushed: {r.FlowsNotProcessed:N0} flow(s) unscored, {r.AlertsNotWritten:N0} alert(s) unwritten"));
+        o.WriteLine(r.Signal
+            ? string.Create(CultureInfo.InvariantCulture, $"shutdown   bound of {r.BoundSeconds:0.###} s reached after {r.Seconds:0.###} s; not flushed: {r.FlowsNotProcessed:N0} flow(s) unscored, {r.AlertsNotWritten:N0} alert(s) unwritten")
+            : string.Create(CultureInfo.InvariantCulture, $"shutdown   incomplete after {r.Seconds:0.###} s ({bound}); not flushed: {r.FlowsNotProcessed:N0} flow(s) unscored, {r.AlertsNotWritten:N0} alert(s) unwritten"));
         foreach (string s in r.AbandonedSources)
         {
             o.WriteLine($"  source {s} did not stop in time; its unread input was not read");

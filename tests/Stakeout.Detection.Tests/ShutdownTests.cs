@@ -77,6 +77,69 @@ public sealed class ShutdownTests
         Assert.Equal(["hanging"], pipeline.Shutdown.SinksNotClosed);
     }
 
+    [Fact(Timeout = 60_000)]
+    public async Task RunAsync_FlowLimitWithSlowSink_DrainsFullyPastTheBound()
+    {
+        // A natural end (--max-flows) is not a signal: a sink slower than the bound still gets every alert. Before the
+        // fix the bound started at the limit and the monitor exited with alerts unwritten.
+        var sink = new SlowSink(TimeSpan.FromMilliseconds(400));
+        var pipeline = Pipelines.Create(new RuleScorer(), Pipelines.Options(o => o with { ShutdownTimeout = TimeSpan.FromMilliseconds(100), MaxFlows = 3 }), sink);
+
+        await pipeline.RunAsync([new StubbornSource("s", Rows, stubborn: false)]);
+
+        var report = pipeline.Shutdown;
+        Assert.True(report.Stopped);
+        Assert.False(report.Signal);
+        Assert.True(report.Complete, $"not complete: {report.AlertsNotWritten} alert(s) unwritten, sinks not closed: {string.Join(", ", report.SinksNotClosed)}");
+        Assert.Equal(["DDoS", "PortScan"], sink.Alerts.Select(a => a.Signature).Order());
+        Pipelines.AssertBalanced(pipeline);
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task RunAsync_EndToken_DrainsFullyPastTheBound()
+    {
+        // --duration ends a run through `end`: every alert is written however long the sink takes.
+        var sink = new SlowSink(TimeSpan.FromMilliseconds(400));
+        var pipeline = Pipelines.Create(new RuleScorer(), Pipelines.Options(o => o with { ShutdownTimeout = TimeSpan.FromMilliseconds(100) }), sink);
+        using var end = new CancellationTokenSource();
+
+        var run = pipeline.RunAsync([new StubbornSource("s", Rows, stubborn: false)], CancellationToken.None, end.Token);
+        while (pipeline.Counters.FlowsScored < 3)
+        {
+            await Task.Delay(10);
+        }
+
+        await end.CancelAsync();
+        await run;
+
+        Assert.True(pipeline.Shutdown.Complete);
+        Assert.False(pipeline.Shutdown.Signal);
+        Assert.Equal(2, sink.Alerts.Count);
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task RunAsync_SignalDuringNaturalDrain_StartsTheBound()
+    {
+        // The flow limit starts a full drain; a sink that never closes would hold it forever, and Ctrl-C must still end it.
+        var pipeline = Pipelines.Create(new RuleScorer(), Pipelines.Options(o => o with { ShutdownTimeout = TimeSpan.FromMilliseconds(300), MaxFlows = 3 }), new HangingSink());
+        using var stop = new CancellationTokenSource();
+
+        var run = pipeline.RunAsync([new StubbornSource("s", Rows, stubborn: false)], stop.Token);
+        while (pipeline.Counters.FlowsScored < 3)
+        {
+            await Task.Delay(10);
+        }
+
+        await Task.Delay(200);
+        Assert.False(run.IsCompleted);
+        await stop.CancelAsync();
+        await run;
+
+        Assert.True(pipeline.Shutdown.Signal);
+        Assert.False(pipeline.Shutdown.Complete);
+        Assert.Equal(["hanging"], pipeline.Shutdown.SinksNotClosed);
+    }
+
     [Fact]
     public async Task RunAsync_SourcesEndByThemselves_ReportNotStopped()
     {
@@ -174,6 +237,27 @@ public sealed class ShutdownTests
             _never.TrySetResult(0);
             base.Dispose(disposing);
         }
+    }
+
+    /// <summary>A sink on a slow disk: every write takes <paramref name="delay"/>, whatever its token says.</summary>
+    private sealed class SlowSink(TimeSpan delay) : IAlertSink
+    {
+        public List<Alert> Alerts { get; } = [];
+
+        public string Name => "slow";
+
+        public async ValueTask WriteAsync(IReadOnlyList<Alert> alerts, CancellationToken cancellationToken)
+        {
+            await Task.Delay(delay, CancellationToken.None);
+            lock (Alerts)
+            {
+                Alerts.AddRange(alerts);
+            }
+        }
+
+        public ValueTask FlushAsync(CancellationToken cancellationToken) => new(Task.Delay(delay, CancellationToken.None));
+
+        public ValueTask DisposeAsync() => new(Task.Delay(delay, CancellationToken.None));
     }
 
     private sealed class HangingSink : IAlertSink

@@ -46,7 +46,7 @@ public sealed class DriftWarningTests(TrainedModelFixture fixture) : IClassFixtu
         int port = StakeoutProcess.FreePort();
         string output = Path.Combine(fixture.Directory, "drift-replay");
         var (monitor, stderr) = StakeoutProcess.Start(
-            "monitor", "--model", fixture.Model, "--source", $"tcp://127.0.0.1:{port}", "--max-flows", rows.ToString(CultureInfo.InvariantCulture), "--shutdown-timeout", "60",
+            "monitor", "--model", fixture.Model, "--source", $"tcp://127.0.0.1:{port}", "--max-flows", rows.ToString(CultureInfo.InvariantCulture),
             "--quiet", "--output-dir", output);
         try
         {

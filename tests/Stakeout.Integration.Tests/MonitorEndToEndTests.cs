@@ -51,7 +51,7 @@ public sealed class MonitorEndToEndTests : IDisposable
         string detectOut = Path.Combine(_dir, name + "-detect");
 
         var (monitor, monitorErr) = StakeoutProcess.Start(
-            "monitor", "--model", model, "--source", $"tcp://127.0.0.1:{port}", "--max-flows", rows.ToString(System.Globalization.CultureInfo.InvariantCulture), "--shutdown-timeout", "60",
+            "monitor", "--model", model, "--source", $"tcp://127.0.0.1:{port}", "--max-flows", rows.ToString(System.Globalization.CultureInfo.InvariantCulture),
             "--aggregate-window", "0", "--quiet", "--output-dir", monitorOut);
         try
         {

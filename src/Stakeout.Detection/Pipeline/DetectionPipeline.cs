@@ -124,13 +124,19 @@ public sealed class DetectionPipeline
     }
 
     /// <summary>
-    /// Runs <paramref name="sources"/> until they end, <paramref name="stop"/> is signalled or the flow limit is reached,
-    /// then drains: every flow already in is parsed, scored and alerted, aggregation groups are closed, and sinks get up
-    /// to <see cref="DetectionOptions.DrainTimeout"/> to write what they hold. Once stopped, it returns within
-    /// <see cref="DetectionOptions.ShutdownTimeout"/> whatever a source or sink does; <see cref="Shutdown"/> says what was not flushed. A source that fails (e.g. a stream whose
-    /// features do not fit the model) stops the others; its exception is rethrown after the drain.
+    /// Runs <paramref name="sources"/> until they end, <paramref name="end"/> or <paramref name="stop"/> is signalled or
+    /// the flow limit is reached, then drains: every flow already in is parsed, scored and alerted, aggregation groups are
+    /// closed, and sinks get up to <see cref="DetectionOptions.DrainTimeout"/> to write what they hold.
+    /// <para>A natural end (<paramref name="end"/>, e.g. <c>--duration</c>; the flow limit; a failed source) drains
+    /// fully: sources get <see cref="DetectionOptions.ShutdownTimeout"/> to return (a read that cannot be cancelled is
+    /// abandoned after it, losing only input never read), and every flow already in is then scored and written however
+    /// long that takes. A <paramref name="stop"/> (Ctrl-C, SIGTERM), also one that comes during such a drain, bounds the
+    /// whole shutdown: it returns within <see cref="DetectionOptions.ShutdownTimeout"/> of the signal whatever a source
+    /// or sink does, and <see cref="Shutdown"/> says what was not flushed.</para>
+    /// A source that fails (e.g. a stream whose features do not fit the model) stops the others; its exception is
+    /// rethrown after the drain.
     /// </summary>
-    public async Task RunAsync(IReadOnlyList<IFlowSource> sources, CancellationToken stop = default)
+    public async Task RunAsync(IReadOnlyList<IFlowSource> sources, CancellationToken stop = default, CancellationToken end = default)
     {
         ArgumentNullException.ThrowIfNull(sources);
         if (Interlocked.Exchange(ref _started, 1) == 1)
@@ -138,7 +144,7 @@ public sealed class DetectionPipeline
             throw new InvalidOperationException("A pipeline runs once; create a new one to run again.");
         }
 
-        using var stopSources = CancellationTokenSource.CreateLinkedTokenSource(stop);
+        using var stopSources = CancellationTokenSource.CreateLinkedTokenSource(stop, end);
         int capacity = _options.QueueCapacity;
         _ingress = Channel.CreateBounded<IngestItem>(
             new BoundedChannelOptions(capacity)
@@ -157,7 +163,24 @@ public sealed class DetectionPipeline
         _closed = new bool[_sinks.Count];
         _context = new FlowSourceContext(_ingress.Writer, _options, _model, Counters, stopSources, _time, _logger);
 
+        // Any stop (a signal, --duration, --max-flows, a failed source) gives the sources the shutdown bound to return;
+        // only a signal bounds the rest of the drain (queued flows, stages, sinks), from the moment it comes.
+        var stopped = new TaskCompletionSource<long>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var signalled = new TaskCompletionSource<long>(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var onStop = stopSources.Token.Register(() => stopped.TrySetResult(_time.GetTimestamp()));
+        using var endBounds = new CancellationTokenSource();
         using var abortSinks = new CancellationTokenSource();
+        using var onSignal = stop.Register(() =>
+        {
+            signalled.TrySetResult(_time.GetTimestamp());
+            // Sinks retrying a failing write stop at the bound even if the drain had already begun.
+            CancelQuietly(abortSinks, _options.ShutdownTimeout);
+        });
+        var sourceBound = Task.WhenAny(
+            AfterStopAsync(stopped.Task, _options.ShutdownTimeout, endBounds.Token),
+            AfterStopAsync(signalled.Task, _options.ShutdownTimeout / 2, endBounds.Token));
+        var queueBound = AfterStopAsync(signalled.Task, _options.ShutdownTimeout * 3 / 4, endBounds.Token);
+        var finalBound = AfterStopAsync(signalled.Task, _options.ShutdownTimeout, endBounds.Token);
         var sinkTasks = _runners.Select(r => Task.Run(() => r.RunAsync(abortSinks.Token), CancellationToken.None)).ToList();
         var stages = new List<Task>
         {
@@ -167,13 +190,6 @@ public sealed class DetectionPipeline
             Task.Run(PolicyStageAsync, CancellationToken.None),
         };
 
-        // The shutdown bound starts when the sources are told to stop (a signal, --duration, --max-flows).
-        var stopped = new TaskCompletionSource<long>(TaskCreationOptions.RunContinuationsAsynchronously);
-        using var onStop = stopSources.Token.Register(() => stopped.TrySetResult(_time.GetTimestamp()));
-        using var endBounds = new CancellationTokenSource();
-        var sourceBound = AfterStopAsync(stopped.Task, _options.ShutdownTimeout / 2, endBounds.Token);
-        var queueBound = AfterStopAsync(stopped.Task, _options.ShutdownTimeout * 3 / 4, endBounds.Token);
-        var finalBound = AfterStopAsync(stopped.Task, _options.ShutdownTimeout, endBounds.Token);
         _ = queueBound.ContinueWith(t => _abandonQueued = t.IsCompletedSuccessfully, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
 
         var sourceErrors = new List<Exception>();
@@ -190,7 +206,7 @@ public sealed class DetectionPipeline
                 if (!sourceTasks[i].IsCompleted)
                 {
                     abandonedSources.Add(sources[i].Name);
-                    Log.SourceAbandoned(_logger, sources[i].Name, _options.ShutdownTimeout.TotalSeconds / 2);
+                    Log.SourceAbandoned(_logger, sources[i].Name, signalled.Task.IsCompleted ? _options.ShutdownTimeout.TotalSeconds / 2 : _options.ShutdownTimeout.TotalSeconds);
                 }
             }
         }
@@ -219,9 +235,9 @@ public sealed class DetectionPipeline
 
         // Sinks retry a failing write for DrainTimeout at most, and never past the shutdown bound.
         var drain = _options.DrainTimeout;
-        if (stopped.Task.IsCompleted)
+        if (signalled.Task.IsCompleted)
         {
-            var left = _options.ShutdownTimeout - _time.GetElapsedTime(stopped.Task.Result);
+            var left = _options.ShutdownTimeout - _time.GetElapsedTime(signalled.Task.Result);
             drain = left < drain ? (left > TimeSpan.Zero ? left : TimeSpan.Zero) : drain;
         }
 
@@ -242,6 +258,7 @@ public sealed class DetectionPipeline
                 Stopped: true,
                 Seconds: Math.Round(_time.GetElapsedTime(stopped.Task.Result).TotalSeconds, 3),
                 BoundSeconds: _options.ShutdownTimeout.TotalSeconds,
+                Signal: signalled.Task.IsCompleted,
                 Complete: abandonedSources.Count == 0 && stagesDone.IsCompleted && sinksDone.IsCompleted && unclosed.Count == 0 && notProcessed == 0
                     && _runners.All(r => r.Status.Lost == 0),
                 AbandonedSources: abandonedSources,
@@ -276,6 +293,18 @@ public sealed class DetectionPipeline
         {
             await _sinks[i].DisposeAsync().ConfigureAwait(false);
             _closed[i] = true;
+        }
+    }
+
+    private static void CancelQuietly(CancellationTokenSource source, TimeSpan after)
+    {
+        try
+        {
+            source.CancelAfter(after);
+        }
+        catch (ObjectDisposedException)
+        {
+            // The run is over; the sinks are done.
         }
     }
 

@@ -14,6 +14,7 @@ namespace Stakeout.Detection;
 /// <param name="FlowsNotProcessed">Flows counted in but not scored when the bound ran out (dropped as <c>shutdown_timeout</c>, or still in flight).</param>
 /// <param name="AlertsNotWritten">Alerts the sinks could not write before the bound.</param>
 /// <param name="SinksNotClosed">Sinks whose close (final flush) had not finished at the bound.</param>
+/// <param name="Signal">True when a signal (Ctrl-C, SIGTERM) bounded the drain; a natural end (duration, flow limit) drains fully.</param>
 public sealed record ShutdownReport(
     [property: JsonPropertyName("stopped")] bool Stopped,
     [property: JsonPropertyName("seconds")] double Seconds,
@@ -22,7 +23,8 @@ public sealed record ShutdownReport(
     [property: JsonPropertyName("abandoned_sources")] IReadOnlyList<string> AbandonedSources,
     [property: JsonPropertyName("flows_not_processed")] long FlowsNotProcessed,
     [property: JsonPropertyName("alerts_not_written")] long AlertsNotWritten,
-    [property: JsonPropertyName("sinks_not_closed")] IReadOnlyList<string> SinksNotClosed)
+    [property: JsonPropertyName("sinks_not_closed")] IReadOnlyList<string> SinksNotClosed,
+    [property: JsonPropertyName("signal")] bool Signal = false)
 {
     /// <summary>A run whose sources ended by themselves: nothing was cut short by a stop.</summary>
     public static ShutdownReport NotStopped { get; } = new(false, 0, 0, true, [], 0, 0, []);
