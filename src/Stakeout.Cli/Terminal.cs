@@ -42,7 +42,8 @@ internal static class Terminal
         return console;
     }
 
-    public static int Fail(string message)
+    /// <summary>Prints <paramref name="message"/> as the command's error and returns <paramref name="exitCode"/> (docs/user-guide.md, exit codes).</summary>
+    public static int Fail(string message, int exitCode = 1)
     {
         if (Console.IsErrorRedirected)
         {
@@ -54,7 +55,7 @@ internal static class Terminal
             Err.MarkupLine($"[red]error:[/] {Markup.Escape(message)}");
         }
 
-        return 1;
+        return exitCode;
     }
 
     /// <summary>Runs <paramref name="work"/> under a byte-based progress bar when a terminal is attached.</summary>

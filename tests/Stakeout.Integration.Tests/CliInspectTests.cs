@@ -62,7 +62,7 @@ public sealed class CliInspectTests
         try
         {
             var (code, stdout, stderr) = Run("data", "inspect", file, "--strict");
-            Assert.Equal(1, code);
+            Assert.Equal(2, code); // bad input data
             Assert.Contains($"{file}:1", stderr, StringComparison.Ordinal);
             Assert.Contains("wrong delimiter", stderr, StringComparison.Ordinal);
             Assert.Equal(string.Empty, stdout);
@@ -124,7 +124,7 @@ public sealed class CliInspectTests
     }
 
     [Fact]
-    public void DataInspect_TruncatedGzip_IsReportedWithItsErrorOrFailsUnderStrict()
+    public void DataInspect_TruncatedGzip_IsReportedWithItsErrorAndExitCode2OrFailsUnderStrict()
     {
         string file = Path.Combine(Path.GetTempPath(), $"stakeout-{Guid.NewGuid():N}.csv.gz");
         using (var memory = new MemoryStream())
@@ -142,11 +142,13 @@ public sealed class CliInspectTests
             var (code, stdout, stderr) = Run("data", "inspect", file, "--json");
             var (strictCode, strictStdout, strictStderr) = Run("data", "inspect", file, "--json", "--strict");
 
-            Assert.True(code == 0, stderr);
+            // Reported in full, and exit code 2 (bad input data), so a script does not take it for a clean inspection.
+            Assert.True(code == 2, stderr);
+            Assert.Contains("1 of 1 file(s) could not be read", stderr, StringComparison.Ordinal);
             using var doc = JsonDocument.Parse(stdout);
             Assert.Contains("gzip data is truncated or corrupt", doc.RootElement.GetProperty("files")[0].GetProperty("error").GetString(), StringComparison.Ordinal);
             Assert.Equal(1, doc.RootElement.GetProperty("quirks").GetProperty("unreadable_file").GetInt64());
-            Assert.Equal(1, strictCode);
+            Assert.Equal(2, strictCode);
             Assert.Contains(file, strictStderr, StringComparison.Ordinal);
             Assert.Contains("gzip data is truncated or corrupt", strictStderr, StringComparison.Ordinal);
             Assert.Equal(string.Empty, strictStdout);
