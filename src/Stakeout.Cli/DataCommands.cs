@@ -92,9 +92,7 @@ internal static class DataCommands
         }
         catch (FlowDataException ex)
         {
-            // A path that does not exist is a usage error (1), as for every command; a file that exists but is not
-            // usable flow data is bad input (2).
-            return Terminal.Fail(ex.Message, paths.All(Exists) ? ExitBadInput : 1);
+            return Terminal.Fail(ex.Message, ExitCodes.For(ex));
         }
         catch (ArgumentException ex)
         {
@@ -135,15 +133,9 @@ internal static class DataCommands
         // Everything is reported above, but a file that could not be read at all is bad input (exit code 2), so that a
         // script does not take an inspection of nothing for a clean one.
         long unreadable = report.Quirks.TryGetValue("unreadable_file", out long n) ? n : 0;
-        return unreadable == 0 ? 0 : Terminal.Fail(string.Create(CultureInfo.InvariantCulture, $"{unreadable} of {report.Files.Count} file(s) could not be read as flow data; each file's note says why."), ExitBadInput);
+        return unreadable == 0 ? 0 : Terminal.Fail(string.Create(CultureInfo.InvariantCulture, $"{unreadable} of {report.Files.Count} file(s) could not be read as flow data; each file's note says why."), ExitCodes.BadInput);
     }
 
-    /// <summary>True when <paramref name="path"/> names a file or directory, also as a Windows path with backslashes (which the reader accepts).</summary>
-    private static bool Exists(string path) =>
-        File.Exists(path) || Directory.Exists(path) || File.Exists(path.Replace('\\', '/')) || Directory.Exists(path.Replace('\\', '/'));
-
-    /// <summary>Exit code for input data that cannot be used (docs/user-guide.md, exit codes).</summary>
-    private const int ExitBadInput = 2;
 
     private static string Snake<T>(T value)
         where T : struct, Enum => JsonSerializer.Serialize(value, Json.Options).Trim('"');

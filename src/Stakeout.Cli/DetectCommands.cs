@@ -510,7 +510,7 @@ internal static class DetectCommands
         }
 
         Console.Error.WriteLine($"error: {message.Trim()}");
-        return 1;
+        return ExitCodes.For(ex);
     }
 
     private static Dictionary<string, double> ParseClassThresholds(string[] values)

@@ -101,11 +101,11 @@ internal static class EvaluateCommands
         }
         catch (FlowDataException ex)
         {
-            return Fail($"{ex.Message} (the model {modelFile.Name} needs every feature listed in its manifest, and evaluation needs a Label column)");
+            return Fail($"{ex.Message} (the model {modelFile.Name} needs every feature listed in its manifest, and evaluation needs a Label column)", ExitCodes.For(ex));
         }
         catch (Exception ex) when (ex is ArtifactException or ArgumentException or FileNotFoundException or IOException)
         {
-            return Fail(ex.Message);
+            return Fail(ex.Message, ExitCodes.For(ex));
         }
 
         string text = report.ToText();
@@ -137,15 +137,15 @@ internal static class EvaluateCommands
     }
 
     /// <summary>Errors go to scripts and logs unwrapped (Spectre would wrap them at 80 columns when stderr is redirected).</summary>
-    private static int Fail(string message)
+    private static int Fail(string message, int exitCode = ExitCodes.Failed)
     {
         if (!Console.IsErrorRedirected)
         {
-            return Terminal.Fail(message);
+            return Terminal.Fail(message, exitCode);
         }
 
         Console.Error.WriteLine($"error: {message}");
-        return 1;
+        return exitCode;
     }
 
     private sealed class Progress(Action<long, string> report) : IProgress<ReadProgress>

@@ -115,7 +115,7 @@ internal static class ModelCommands
         }
         catch (ArtifactException e)
         {
-            return Terminal.Fail(e.Message);
+            return Terminal.Fail(e.Message, ExitCodes.For(e));
         }
         catch (Exception e) when (e is IOException or InvalidDataException or FormatException or UnauthorizedAccessException)
         {

@@ -60,7 +60,7 @@ internal static class TrainCommands
             }
             catch (Exception ex) when (ex is FlowDataException or TrainingDataException or ArgumentException or ArtifactException or IOException or InvalidDataException)
             {
-                return Terminal.Fail(ex.Message);
+                return Terminal.Fail(ex.Message, ExitCodes.For(ex));
             }
         });
         return calibrate;
@@ -196,7 +196,7 @@ internal static class TrainCommands
         catch (Exception ex) when (ex is FlowDataException or TrainingDataException or ArgumentException or ArtifactException or IOException or InvalidDataException)
         {
             log.Info($"error: {ex.Message}");
-            return Terminal.Fail(ex.Message);
+            return Terminal.Fail(ex.Message, ExitCodes.For(ex));
         }
     }
 

@@ -167,7 +167,7 @@ public sealed class CliEvaluateTests : IDisposable
 
         var (code, stdout, stderr) = CliInspectTests.Run("evaluate", "-m", model, data, "--json");
 
-        Assert.Equal(1, code);
+        Assert.Equal(2, code); // bad input data (docs/user-guide.md, exit codes)
         Assert.Equal(string.Empty, stdout);
         Assert.Contains("nofeature.csv", stderr, StringComparison.Ordinal);
         Assert.Contains("'Flow Duration'", stderr, StringComparison.Ordinal);
@@ -181,7 +181,7 @@ public sealed class CliEvaluateTests : IDisposable
 
         var (code, _, stderr) = CliInspectTests.Run("evaluate", "-m", model, data, "--require-signed");
 
-        Assert.Equal(1, code);
+        Assert.Equal(3, code); // integrity: a signature is required (docs/user-guide.md, exit codes)
         Assert.Contains("unsigned", stderr, StringComparison.Ordinal);
     }
 
@@ -252,7 +252,7 @@ public sealed class CliEvaluateTests : IDisposable
         {
             var (code, _, stderr) = CliInspectTests.Run("evaluate", "--model", file, file);
 
-            Assert.Equal(1, code);
+            Assert.Equal(2, code); // bad input data (docs/user-guide.md, exit codes)
             Assert.Contains(file, stderr, StringComparison.Ordinal);
             Assert.Contains("not a Stakeout model artifact", stderr, StringComparison.Ordinal);
         }

@@ -52,7 +52,7 @@ public sealed class CliModelTests
 
         var (code, _, stderr) = CliInspectTests.Run("model", "show", Path.Combine(V1, "families-lightgbm.stakeout"), "--trusted-key", Path.Combine(dir, "stakeout-signing.pub"));
 
-        Assert.Equal(1, code);
+        Assert.Equal(3, code); // integrity (docs/user-guide.md, exit codes)
         Assert.Contains("bad signature", stderr, StringComparison.Ordinal);
         Assert.Contains("not among the trusted keys", stderr, StringComparison.Ordinal);
         Directory.Delete(dir, recursive: true);
@@ -68,7 +68,7 @@ public sealed class CliModelTests
 
         var (code, _, stderr) = CliInspectTests.Run("model", "show", file);
 
-        Assert.Equal(1, code);
+        Assert.Equal(3, code); // integrity (docs/user-guide.md, exit codes)
         Assert.Contains("tampered or corrupted artifact", stderr, StringComparison.Ordinal);
         File.Delete(file);
     }
