@@ -3,7 +3,7 @@
 // 1. local:       DirectoryBlockStore.PutManyAsync (what the ledger does without replication)
 // 2. local+queue: the same through IpfsReplicator.WrapBlocks (local store + one fsynced journal append per node)
 // 3. to N nodes:  from the first put until every node acknowledged every block (background push, block/put pinned)
-// 4. direct:      KuboBlockStore.PutAsync one block after the other (no queue), the client's own rate
+// 4. direct:      KuboBlockStore.PutAsync one block after the other (no queue), the client's own rate; then unpinned
 // Each figure is printed as soon as it is measured, with wall-clock and CPU seconds (this process and the node
 // processes, read from /proc), so a shared machine's load can be read off. A node process that exits during the run
 // is reported at once with its exit code and output, instead of the drain waiting out its bound in silence (which is
@@ -109,6 +109,16 @@ try
     }
 
     meter.Report("direct block/put to one node, sequential", sample.Length);
+
+    // The same without pinning: what the pin (which the replicator asks for, so a node's GC keeps the ledger) costs the node.
+    var unpinned = MakeBlocks("U").Take(Math.Min(blocks, 500)).ToArray();
+    meter.Restart();
+    foreach (byte[] b in unpinned)
+    {
+        await clients[0].BlockPutAsync(b, Cid.RawCodec, pin: false, CancellationToken.None);
+    }
+
+    meter.Report("direct block/put to one node, sequential, not pinned", unpinned.Length);
     foreach (var n in nodes.Nodes.Where(n => !n.IsRunning))
     {
         Console.WriteLine($"node {n.Label} is not running at the end");
