@@ -51,10 +51,11 @@ internal sealed class LedgerFixture : IDisposable
         return cids;
     }
 
-    public async Task<VerificationReport> VerifyAsync(byte[]? key = null, Checkpoint? seen = null, Action<long, byte[]>? onRecord = null)
+    public async Task<VerificationReport> VerifyAsync(byte[]? key = null, Checkpoint? seen = null, Action<long, byte[]>? onRecord = null, bool inclusionProofs = false)
     {
         var head = await Head.ResolveAsync(CancellationToken.None) ?? throw new InvalidOperationException("no head");
-        return await LedgerVerifier.VerifyAsync(Store, head, new VerifyOptions { TrustedKey = key ?? Signer.PublicKey, Seen = seen, OnRecord = onRecord }, CancellationToken.None);
+        var options = new VerifyOptions { TrustedKey = key ?? Signer.PublicKey, Seen = seen, OnRecord = onRecord, CheckInclusionProofs = inclusionProofs };
+        return await LedgerVerifier.VerifyAsync(Store, head, options, CancellationToken.None);
     }
 
     public void Dispose()

@@ -129,6 +129,54 @@ public sealed class MerkleTests
         Assert.Equal(tree.Root(size), resumed.Root());
     }
 
+    [Property(MaxTest = 100)]
+    public void Tree_ProofsAskedWhileItGrows_MatchTheReferenceAtEverySize(PositiveInt stepSeed, NonNegativeInt indexSeed)
+    {
+        // The tree keeps the hashes of imperfect ranges it computed; asking at many sizes while leaves keep arriving, and
+        // scribbling over every array handed out, must never change a later answer.
+        int step = 1 + (stepSeed.Get % 37);
+        var leaves = Enumerable.Range(0, 400).Select(i => MerkleHasher.HashLeaf(BitConverter.GetBytes(i * 104729))).ToArray();
+        var tree = new MerkleTree();
+        for (int size = 1; size <= leaves.Length; size++)
+        {
+            tree.AppendLeafHash(leaves[size - 1]);
+            if (size % step != 0 && size != leaves.Length)
+            {
+                continue;
+            }
+
+            int index = (indexSeed.Get + size) % size;
+            int size1 = 1 + ((indexSeed.Get + (3 * size)) % size);
+            byte[] root = tree.Root(size);
+            Assert.Equal(Reference.Root(leaves[..size]), root);
+            var inclusion = tree.InclusionProof(index, size);
+            Assert.Equal(Reference.Path(index, leaves[..size]), inclusion);
+            Assert.Null(ProofVerifier.VerifyInclusion(index, size, leaves[index], inclusion, root));
+            var consistency = tree.ConsistencyProof(size1, size);
+            Assert.Equal(size1 == size ? [] : Reference.Proof(size1, leaves[..size]), consistency);
+            foreach (byte[] hash in inclusion.Concat(consistency).Append(root))
+            {
+                Array.Fill(hash, (byte)0xA5);
+            }
+        }
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(1)]
+    [InlineData(1023)]
+    [InlineData(1024)]
+    [InlineData(3132)]
+    [InlineData(300_000)]
+    public void HashLeaf_AnyLength_IsSha256OfZeroByteAndData(int length)
+    {
+        byte[] data = new byte[length];
+        new Random(length).NextBytes(data);
+        byte[] prefixed = [0x00, .. data];
+
+        Assert.Equal(System.Security.Cryptography.SHA256.HashData(prefixed), MerkleHasher.HashLeaf(data));
+    }
+
     [Property(MaxTest = 200)]
     public void VerifyInclusion_OneFlippedBitAnywhere_IsRejected(PositiveInt sizeSeed, NonNegativeInt indexSeed, NonNegativeInt bitSeed)
     {

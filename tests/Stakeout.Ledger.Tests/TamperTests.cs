@@ -60,6 +60,34 @@ public sealed class TamperTests : IDisposable
     }
 
     [Fact]
+    public async Task Verify_WithAndWithoutInclusionProofs_AgreeOnEveryRecordAndEveryFlippedByte()
+    {
+        // The default walk proves inclusion by rebuilding each checkpoint's tree; the per-record proofs must add no
+        // verdict of their own: same count on a good log, same first failure on a tampered one.
+        var chain = await BuildAsync(records: 70, commitEvery: 9);
+        var plain = await _fx.VerifyAsync();
+        var proved = await _fx.VerifyAsync(inclusionProofs: true);
+        Assert.True(plain.Ok, plain.Failure?.ToString());
+        Assert.True(proved.Ok, proved.Failure?.ToString());
+        Assert.Equal(70, plain.RecordsVerified);
+        Assert.Equal(70, proved.RecordsVerified);
+
+        var b = chain[^1].Checkpoint.Bundles[^1];
+        string path = _fx.Store.PathOf(b.Records);
+        byte[] original = File.ReadAllBytes(path);
+        for (int at = 0; at < original.Length; at += 3)
+        {
+            byte[] bad = (byte[])original.Clone();
+            bad[at] ^= 0x01;
+            File.WriteAllBytes(path, bad);
+            var without = await _fx.VerifyAsync();
+            var with = await _fx.VerifyAsync(inclusionProofs: true);
+            Assert.False(without.Ok);
+            Assert.Equal(without.Failure, with.Failure);
+        }
+    }
+
+    [Fact]
     public async Task Verify_ByteOfALeafIndexFlipped_NamesTheRecordOfThatEntry()
     {
         var chain = await BuildAsync();

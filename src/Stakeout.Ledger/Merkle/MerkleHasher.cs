@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Security.Cryptography;
 
 namespace Stakeout.Ledger.Merkle;
@@ -26,11 +27,25 @@ public static class MerkleHasher
     /// <summary>Writes the leaf hash of <paramref name="data"/> into <paramref name="destination"/> (32 bytes).</summary>
     public static void HashLeaf(ReadOnlySpan<byte> data, Span<byte> destination)
     {
-        using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        ReadOnlySpan<byte> prefix = [0x00];
-        sha.AppendData(prefix);
-        sha.AppendData(data);
-        sha.GetHashAndReset(destination);
+        // One-shot hashing of 0x00 || data in one buffer: an IncrementalHash per leaf costs a native context allocation
+        // and teardown per record, which dominated hashing 3 KiB records. Small records go on the stack, others in a
+        // pooled buffer.
+        int length = data.Length + 1;
+        byte[]? rented = length > 1024 ? ArrayPool<byte>.Shared.Rent(length) : null;
+        try
+        {
+            Span<byte> buffer = rented is null ? stackalloc byte[length] : rented.AsSpan(0, length);
+            buffer[0] = 0x00;
+            data.CopyTo(buffer[1..]);
+            SHA256.HashData(buffer, destination);
+        }
+        finally
+        {
+            if (rented is not null)
+            {
+                ArrayPool<byte>.Shared.Return(rented);
+            }
+        }
     }
 
     /// <summary>The hash of an inner node over <paramref name="left"/> and <paramref name="right"/>.</summary>

@@ -1,13 +1,19 @@
+using System.Collections.Concurrent;
+
 namespace Stakeout.Ledger.Merkle;
 
 /// <summary>
 /// Every perfect subtree hash of a log held in memory, level by level in contiguous buffers (32 bytes a node, about
 /// 64 bytes a leaf in all): the verifier builds it once while walking the records and then answers any proof plan of
-/// <see cref="ProofPlanner"/> and any earlier root by lookups, hashing only the few imperfect ranges.
+/// <see cref="ProofPlanner"/> and any earlier root by lookups, hashing only the few imperfect ranges (once each: they are
+/// kept). Reads may run in parallel once appends have stopped.
 /// </summary>
 public sealed class MerkleTree
 {
+    // Enough for the right edges of thousands of checkpoint sizes; beyond it ranges are hashed each time (still correct).
+    private const int MaxCachedRanges = 1 << 16;
     private readonly List<HashBuffer> _levels = [new HashBuffer()];
+    private readonly ConcurrentDictionary<LeafRange, byte[]> _imperfect = new();
 
     /// <summary>Leaves appended.</summary>
     public long Size => _levels[0].Count;
@@ -58,17 +64,39 @@ public sealed class MerkleTree
             throw new ArgumentOutOfRangeException(nameof(range), range, $"the tree holds {Size} leaves.");
         }
 
+        var hash = new byte[MerkleHasher.HashSize];
+        HashRangeInto(range, hash);
+        return hash;
+    }
+
+    // A perfect range is one stored node. An imperfect one (a right edge: the proofs of every leaf against one size share
+    // the same few) is hashed from its two halves once and then kept: the log only grows, so the hash of leaves that
+    // exist never changes. Without this, each inclusion proof re-hashed its right edge, O(log^2 n) hashes a proof.
+    private void HashRangeInto(LeafRange range, Span<byte> destination)
+    {
         if (range.IsPerfect)
         {
             int level = System.Numerics.BitOperations.Log2((ulong)range.Count);
-            return _levels[level][range.Begin >> level].ToArray();
+            _levels[level][range.Begin >> level].CopyTo(destination);
+            return;
+        }
+
+        if (_imperfect.TryGetValue(range, out byte[]? cached))
+        {
+            cached.CopyTo(destination);
+            return;
         }
 
         long k = ProofPlanner.SplitPoint(range.Count);
-        byte[] left = HashRange(new LeafRange(range.Begin, range.Begin + k));
-        byte[] right = HashRange(new LeafRange(range.Begin + k, range.End));
-        MerkleHasher.HashChildren(left, right, left);
-        return left;
+        Span<byte> left = stackalloc byte[MerkleHasher.HashSize];
+        Span<byte> right = stackalloc byte[MerkleHasher.HashSize];
+        HashRangeInto(new LeafRange(range.Begin, range.Begin + k), left);
+        HashRangeInto(new LeafRange(range.Begin + k, range.End), right);
+        MerkleHasher.HashChildren(left, right, destination);
+        if (_imperfect.Count < MaxCachedRanges)
+        {
+            _imperfect.TryAdd(range, destination.ToArray());
+        }
     }
 
     /// <summary>The hashes of an inclusion proof of leaf <paramref name="index"/> in the first <paramref name="size"/> leaves.</summary>

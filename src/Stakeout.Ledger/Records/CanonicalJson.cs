@@ -303,7 +303,7 @@ public static class CanonicalJson
         }
     }
 
-    private static void WriteInteger(IBufferWriter<byte> output, long value, string path)
+    internal static void WriteInteger(IBufferWriter<byte> output, long value, string path)
     {
         // JCS numbers are doubles: an integer beyond 2^53 would silently change.
         const long maxExact = 1L << 53;
@@ -315,7 +315,7 @@ public static class CanonicalJson
         WriteAscii(output, FormatNumber(value));
     }
 
-    private static void WriteNumber(IBufferWriter<byte> output, double value, string path)
+    internal static void WriteNumber(IBufferWriter<byte> output, double value, string path)
     {
         if (!double.IsFinite(value))
         {
@@ -325,7 +325,7 @@ public static class CanonicalJson
         WriteAscii(output, FormatNumber(value));
     }
 
-    private static void WriteString(IBufferWriter<byte> output, string text, string path)
+    internal static void WriteString(IBufferWriter<byte> output, string text, string path)
     {
         var span = output.GetSpan((text.Length * 6) + 2);
         int at = 0;

@@ -16,17 +16,22 @@ public static class Uuid5
     public static string Create(Guid namespaceId, string name)
     {
         ArgumentNullException.ThrowIfNull(name);
-        Span<byte> ns = stackalloc byte[16];
-        namespaceId.TryWriteBytes(ns, bigEndian: true, out _);
         byte[] nameBytes = Encoding.UTF8.GetBytes(name);
-        byte[] input = new byte[16 + nameBytes.Length];
-        ns.CopyTo(input);
-        nameBytes.CopyTo(input, 16);
+        return Create(namespaceId, nameBytes);
+    }
+
+    /// <summary>The version-5 UUID of the UTF-8 name <paramref name="utf8Name"/> in <paramref name="namespaceId"/>, in the lower-case text form.</summary>
+    public static string Create(Guid namespaceId, ReadOnlySpan<byte> utf8Name)
+    {
+        byte[] input = new byte[16 + utf8Name.Length];
+        namespaceId.TryWriteBytes(input, bigEndian: true, out _);
+        utf8Name.CopyTo(input.AsSpan(16));
+        Span<byte> hash = stackalloc byte[20];
 #pragma warning disable CA5350 // SHA-1 is what RFC 9562 version 5 is defined with; it names, it does not protect.
-        byte[] hash = SHA1.HashData(input);
+        SHA1.HashData(input, hash);
 #pragma warning restore CA5350
         hash[6] = (byte)((hash[6] & 0x0F) | 0x50);
         hash[8] = (byte)((hash[8] & 0x3F) | 0x80);
-        return new Guid(hash.AsSpan(0, 16), bigEndian: true).ToString("D");
+        return new Guid(hash[..16], bigEndian: true).ToString("D");
     }
 }
