@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Runtime.CompilerServices;
 using Stakeout.Core;
 using Stakeout.FlowMeter.Decoding;
 
@@ -56,6 +57,7 @@ internal sealed class FlowTable
 
     public int Count => _flows.Count - _tombstones.Count(t => t.Flow.Expired && t.Flow.Generation == t.Generation);
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Add(ref DecodedPacket p)
     {
         if (!Admit(ref p))
@@ -186,6 +188,7 @@ internal sealed class FlowTable
         return true;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void AddCic(FlowState flow, ref DecodedPacket p)
     {
         // V4 as released: any FIN ends the flow with that packet, whichever side sent it, and without the active/idle
@@ -237,6 +240,7 @@ internal sealed class FlowTable
         MaybeInterval(flow, p.TimestampMicros);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Start(in FlowKey key, ref DecodedPacket p)
     {
         if (_flows.Count >= _options.MaxFlows)
@@ -292,6 +296,7 @@ internal sealed class FlowTable
         First(flow, ref p);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void First(FlowState flow, ref DecodedPacket p)
     {
         if (_cic)
@@ -319,6 +324,7 @@ internal sealed class FlowTable
     }
 
     /// <summary>Reports flows whose timeout has passed on the packet clock, oldest first.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Sweep(long now)
     {
         // Tombstones only matter for a conversation that resumes soon after its flow timed out; after one more flow
@@ -392,6 +398,7 @@ internal sealed class FlowTable
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void End(FlowState flow, FlowEndReason reason, bool remove)
     {
         Report(flow, reason);
@@ -403,6 +410,7 @@ internal sealed class FlowTable
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Report(FlowState flow, FlowEndReason reason)
     {
         // V4 writes a flow only when it holds more than one packet, except when a FIN ended it.
@@ -427,6 +435,7 @@ internal sealed class FlowTable
     /// The Java hash of the flow's <see cref="FlowIdText"/>, formatted on the stack: every new flow needs it in V4 order,
     /// and a string per flow (a million for a SYN scan) was the largest cost of `stakeout flows` after the meter itself.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static int JavaFlowIdHash(FlowState flow)
     {
         if (flow.Src.IsV6 || flow.Dst.IsV6)
@@ -509,6 +518,7 @@ internal sealed class FlowTable
 
     private static int ParkedSlot(in FlowKey key) => key.GetHashCode() & (ParkedFilterBits - 1);
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private bool MayBeParked(in FlowKey key)
     {
         int slot = ParkedSlot(key);
@@ -578,6 +588,7 @@ internal sealed class FlowTable
         return micros >= 0 && micros <= maxMicros ? DateTime.UnixEpoch.AddTicks(micros * 10) : DateTime.MinValue;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Append(FlowState flow)
     {
         flow.Prev = _tail;
@@ -594,6 +605,7 @@ internal sealed class FlowTable
         _tail = flow;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Unlink(FlowState flow)
     {
         if (flow.Prev is null && flow.Next is null && _head != flow)
