@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Stakeout.FlowMeter.Capture;
 using Stakeout.FlowMeter.Decoding;
 using Stakeout.FlowMeter.Flows;
@@ -45,6 +46,7 @@ public sealed class PacketFlowMeter
     public int OpenFlows => _table.Count;
 
     /// <summary>Meters one captured frame of link type <paramref name="linkType"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Process(int linkType, long timestampMicros, ReadOnlySpan<byte> frame)
     {
         if (_decoder.TryDecode(linkType, timestampMicros, frame, out DecodedPacket packet))
@@ -57,6 +59,7 @@ public sealed class PacketFlowMeter
     public void Process(in CaptureRecord record) => Process(record.LinkType, record.TimestampMicros, record.Data);
 
     /// <summary>Reads a whole capture through the meter (records are counted in <see cref="Weird"/>).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void ProcessAll(CaptureReader reader, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(reader);

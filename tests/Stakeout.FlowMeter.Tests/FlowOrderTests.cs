@@ -147,6 +147,35 @@ public sealed class FlowOrderTests
     }
 
     [Fact]
+    public void CicFlowMeterOrder_ConversationResumesAfterItsTombstoneWasReclaimed_HeldRowWrittenAtThatPacket()
+    {
+        // X (2 packets) times out at 120 s; the sweep at 260 s reclaims its tombstone (older than two flow timeouts) and
+        // parks its held row. X's next packet at 300 s is where V4 writes the timed-out flow: an ended flow, so after the
+        // end-of-capture dump of X's next flow (3 packets) and Y in the GUI order, first in the command line's.
+        (long, byte[])[] capture =
+        [
+            (T0, TcpFrame("10.0.0.1", 40000, Server, 80, Ack, 10)),
+            (T0 + 1_000_000, TcpFrame(Server, 80, "10.0.0.1", 40000, Ack)),
+            (T0 + 150_000_000, TcpFrame("10.0.0.3", 40001, Server, 80, Ack, 10)),
+            (T0 + 260_000_000, TcpFrame(Server, 80, "10.0.0.3", 40001, Ack)),
+            (T0 + 300_000_000, TcpFrame("10.0.0.1", 40000, Server, 80, Ack, 10)),
+            (T0 + 301_000_000, TcpFrame(Server, 80, "10.0.0.1", 40000, Ack)),
+            (T0 + 302_000_000, TcpFrame(Server, 80, "10.0.0.1", 40000, Ack)),
+        ];
+        const string X = A, Y = "10.0.0.3-10.0.0.2-40001-80-6";
+
+        var gui = WriteCsv(new FlowMeterOptions { Order = FlowOrder.CicFlowMeter }, capture);
+        var cmd = WriteCsv(new FlowMeterOptions { Order = FlowOrder.CicFlowMeterCommandLine }, capture);
+
+        Assert.Equal(3, gui.Count);
+        Assert.Equal((X, 2), gui[^1]);
+        Assert.Equal((X, 2), cmd[0]);
+        Assert.Equal(gui[..2], cmd[1..]);
+        Assert.Contains((X, 3), gui);
+        Assert.Contains((Y, 2), gui);
+    }
+
+    [Fact]
     public void Validate_CicOrderInCorrectedMode_Throws()
     {
         var options = new FlowMeterOptions { Mode = FlowMeterMode.Corrected, Order = FlowOrder.CicFlowMeter };

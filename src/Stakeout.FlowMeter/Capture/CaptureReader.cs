@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Runtime.CompilerServices;
 using Stakeout.FlowMeter.Decoding;
 
 namespace Stakeout.FlowMeter.Capture;
@@ -145,6 +146,7 @@ public sealed class CaptureReader : IDisposable
     public int LinkType => Format == CaptureFormat.Pcap ? _pcapLinkType : _interfaces.Count > 0 ? _interfaces[0].LinkType : -1;
 
     /// <summary>Reads the next packet. False at the end of the file or after damage that prevents going on.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public bool TryRead(out CaptureRecord record)
     {
         record = default;
@@ -165,6 +167,7 @@ public sealed class CaptureReader : IDisposable
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private bool TryReadPcap(out CaptureRecord record)
     {
         record = default;
@@ -459,6 +462,7 @@ public sealed class CaptureReader : IDisposable
     private ulong U64(ReadOnlySpan<byte> s) => _swapped ? BinaryPrimitives.ReadUInt64BigEndian(s) : BinaryPrimitives.ReadUInt64LittleEndian(s);
 
     /// <summary>Makes at least <paramref name="count"/> bytes available from <see cref="_start"/>; false at end of stream.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private bool Ensure(int count)
     {
         if (_end - _start >= count)

@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Collections.Frozen;
+using System.Runtime.CompilerServices;
 
 namespace Stakeout.FlowMeter.Decoding;
 
@@ -161,6 +162,7 @@ internal sealed class PacketDecoder(WeirdCounters weird, bool ipv6 = true, bool 
     private readonly WeirdCounters _weird = weird ?? throw new ArgumentNullException(nameof(weird));
 
     /// <summary>Decodes <paramref name="frame"/>; false (with a weird counted) when it cannot be flow input.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public bool TryDecode(int linkType, long timestampMicros, ReadOnlySpan<byte> frame, out DecodedPacket packet)
     {
         packet = default;
@@ -290,6 +292,7 @@ internal sealed class PacketDecoder(WeirdCounters weird, bool ipv6 = true, bool 
         return false;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private bool DecodeIPv4(ReadOnlySpan<byte> ip, ref DecodedPacket packet)
     {
         if (ip.Length < 20)
@@ -342,6 +345,7 @@ internal sealed class PacketDecoder(WeirdCounters weird, bool ipv6 = true, bool 
         return DecodeTransport(ip[headerLength..end], packet.IpPayloadBytes, ip.Length - headerLength, ref packet);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private bool DecodeIPv6(ReadOnlySpan<byte> ip, ref DecodedPacket packet)
     {
         if (ip.Length < 40)
@@ -431,6 +435,7 @@ internal sealed class PacketDecoder(WeirdCounters weird, bool ipv6 = true, bool 
         return DecodeTransport(ip[Math.Min(offset, limit)..limit], packet.IpPayloadBytes, Math.Max(0, ip.Length - offset), ref packet);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private bool DecodeTransport(ReadOnlySpan<byte> l4, int l4Length, int capturedToFrameEnd, ref DecodedPacket packet)
     {
         switch (_table.IpProtocol(packet.Protocol))

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Stakeout.Core;
 
 namespace Stakeout.FlowMeter.Flows;
@@ -5,6 +6,7 @@ namespace Stakeout.FlowMeter.Flows;
 /// <summary>Turns a flow's accumulators into the 78 features in <see cref="FeatureSchema"/> order.</summary>
 internal static class FlowFeatures
 {
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Compute(FlowState f, FlowMeterMode mode, Span<double> x)
     {
         if (x.Length < FeatureSchema.Count)

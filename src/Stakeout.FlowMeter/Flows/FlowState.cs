@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Stakeout.FlowMeter.Decoding;
 
 namespace Stakeout.FlowMeter.Flows;
@@ -98,6 +99,7 @@ internal sealed class FlowState
     public long PacketCount => ForwardCount + BackwardCount;
 
     /// <summary>Clears every accumulator and sets the flow's endpoints.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Reset(in FlowKey key, Address src, ushort srcPort, Address dst, ushort dstPort, byte protocol)
     {
         Key = key;
@@ -123,6 +125,7 @@ internal sealed class FlowState
         ForwardFinAck = BackwardFinAck = 0;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public bool IsForward(in DecodedPacket p, bool byAddressOnly)
         => byAddressOnly ? p.Source == Src : p.Source == Src && p.SourcePort == SrcPort;
 
@@ -130,6 +133,7 @@ internal sealed class FlowState
     /// CICFlowMeter-V4's firstPacket: the packet is always forward (even when it starts a flow that inherited the
     /// other orientation after a timeout), and its payload enters the all-packets length statistics twice.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void FirstPacketCic(in DecodedPacket p)
     {
         long ts = p.TimestampMicros;
@@ -158,6 +162,7 @@ internal sealed class FlowState
     }
 
     /// <summary>CICFlowMeter-V4's addPacket, quirks included (see docs/flow-meter.md).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void AddPacketCic(in DecodedPacket p)
     {
         long ts = p.TimestampMicros;
@@ -231,6 +236,7 @@ internal sealed class FlowState
     /// real timestamp, so every packet counts a new "subflow" and calls the active/idle update with the inter-packet gap
     /// as if it were a time, using a hard-coded 5 s threshold.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void DetectSubflowCic(long ts)
     {
         if (SfLastPacketTs == -1)

@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace Stakeout.FlowMeter.Flows;
 
 /// <summary>
@@ -14,6 +16,7 @@ internal static class JavaHashMapOrder
     private const int InitialCapacity = 16;
 
     /// <summary>Java's <c>String.hashCode()</c>: s[0]·31^(n-1) + … + s[n-1] over UTF-16 code units, wrapping.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static int StringHash(ReadOnlySpan<char> s)
     {
         int h = 0;

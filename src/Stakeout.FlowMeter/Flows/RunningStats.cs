@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace Stakeout.FlowMeter.Flows;
 
 /// <summary>
@@ -20,6 +22,7 @@ internal struct RunningStats
 
     public readonly double StandardDeviation => N == 0 ? double.NaN : Math.Sqrt(Variance);
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Add(double value)
     {
         if (N == 0)

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Runtime.CompilerServices;
 using Stakeout.Core;
 using Stakeout.FlowMeter.Flows;
 
@@ -89,6 +90,7 @@ public sealed class CicFlowCsvWriter : IFlowSink, IDisposable
     public void OnFlow(in CompletedFlow flow) => Write(flow.Identity, flow.FlowId, flow.Reason, flow.Features);
 
     /// <summary>Writes one row (the pipelined writer calls this with its own copy of the flow).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal void Write(FlowIdentity id, string flowId, FlowEndReason reason, ReadOnlySpan<double> x)
     {
         if (reason == FlowEndReason.Interval && !IncludeInterval)
@@ -209,6 +211,7 @@ public sealed class CicFlowCsvWriter : IFlowSink, IDisposable
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static int Ascii(Span<byte> to, ReadOnlySpan<char> text)
     {
         for (int i = 0; i < text.Length; i++)
@@ -241,6 +244,7 @@ public sealed class CicFlowCsvWriter : IFlowSink, IDisposable
     }
 
     /// <summary>Java's spelling of the special values; integers without a decimal point; others shortest round-trip.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static int Number(Span<byte> to, double v)
     {
         if (v == Math.Floor(v) && Math.Abs(v) < 1e15)
