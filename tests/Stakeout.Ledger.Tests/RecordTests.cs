@@ -46,6 +46,48 @@ public sealed class RecordTests
         Assert.StartsWith(message, e.Message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData(new byte[] { 0xC3, 0x28 })] // an invalid two-byte sequence
+    [InlineData(new byte[] { 0xFF })]
+    public void TryRead_InvalidUtf8InAString_IsAFormatErrorNotACrash(byte[] bad)
+    {
+        // Found by fuzzing: System.Text.Json accepts the bytes while reading and throws InvalidOperationException on GetString.
+        byte[] inType = [.. "{\"event_type\":\"al"u8, .. bad, .. "ert\"}"u8];
+        byte[] inField = [.. Encoding.UTF8.GetBytes(Alerts[0].Replace("\"signature\":\"", "\"signature\":\"\u0001", StringComparison.Ordinal)).Select(b => b)];
+        int at = Array.IndexOf(inField, (byte)1);
+        Assert.True(at > 0);
+        inField = [.. inField[..at], .. bad, .. inField[(at + 1)..]];
+
+        foreach (var input in new[] { inType, inField })
+        {
+            var e = Record.Exception(() => EveObservationReader.TryRead(input, "alerts.json", 3, out _));
+            Assert.True(e is EveFormatException, $"{e?.GetType().Name}: {e?.Message}");
+            Assert.StartsWith("alerts.json:3: ", e!.Message, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public void TryRead_LoneSurrogateEscape_IsAFormatError()
+    {
+        var line = Alerts[0].Replace("\"signature\":\"", "\"signature\":\"\\ud800", StringComparison.Ordinal);
+        Assert.NotEqual(Alerts[0], line);
+
+        var e = Record.Exception(() => EveObservationReader.TryRead(Encoding.UTF8.GetBytes(line), "alerts.json", 4, out _));
+
+        Assert.True(e is EveFormatException, $"{e?.GetType().Name}: {e?.Message}");
+    }
+
+    [Fact]
+    public void TryRead_SeverityBeyondInt32_IsAFormatError()
+    {
+        var line = Alerts[0].Replace("\"severity\":", "\"severity\":99999999999", StringComparison.Ordinal);
+        Assert.NotEqual(Alerts[0], line);
+
+        var e = Record.Exception(() => EveObservationReader.TryRead(Encoding.UTF8.GetBytes(line), "alerts.json", 5, out _));
+
+        Assert.True(e is EveFormatException, $"{e?.GetType().Name}: {e?.Message}");
+    }
+
     [Fact]
     public void TryRead_OtherEventType_IsNotAnAlert()
     {

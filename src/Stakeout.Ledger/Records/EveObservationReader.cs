@@ -32,6 +32,21 @@ public static class EveObservationReader
             throw new EveFormatException($"{at}: not a JSON object ({e.Message})", e);
         }
 
+        try
+        {
+            return Read(document, at, out observation);
+        }
+        catch (Exception e) when (e is InvalidOperationException or OverflowException or FormatException)
+        {
+            // A string that is not valid UTF-8 (or a lone surrogate escape), or a number out of range: still a format error.
+            observation = null;
+            throw new EveFormatException($"{at}: {e.Message}", e);
+        }
+    }
+
+    private static bool Read(JsonDocument document, string at, out ThreatObservation? observation)
+    {
+        observation = null;
         using (document)
         {
             var root = document.RootElement;
