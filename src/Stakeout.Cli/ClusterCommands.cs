@@ -242,33 +242,40 @@ internal static class ClusterCommands
     private static Command CreateLedgerWriter()
     {
         var nats = new NatsOptions("alert stream");
-        var ledger = new Option<string>("--ledger") { Description = "Directory of the alert store (alerts.jsonl: one record per alert id, fsynced before acknowledging).", Required = true };
+        var ledger = new Option<string>("--ledger") { Description = "Directory of the threat ledger (signed RFC 9162 log of STIX records, and alert-ids.tsv: each alert id once); a signed, fsynced checkpoint before each group is acknowledged.", Required = true };
         var duration = new Option<double>("--duration") { Description = "Stop after this many seconds (0 = until Ctrl-C or SIGTERM)." };
-        var sensor = new Option<string?>("--sensor") { Description = "Keep only this sensor's alerts (its own consumer ledger-ID): one ledger per sensor." };
+        var sensor = new Option<string?>("--sensor") { Description = "Keep only this sensor's alerts (its own consumer ledger-ID): one ledger per sensor; also the ledger's sensor id unless --ledger-sensor is given." };
         var command = new Command(
             "ledger-writer",
             """
-            Consume the alert stream into the alert store: an alert id already held is skipped, so redelivered or
-            re-published alerts are stored once; each group is fsynced before it is acknowledged.
+            Consume the alert stream into the threat ledger: each alert becomes a STIX 2.1 record in a signed Merkle log
+            (the same log `monitor --ledger` writes and `ledger verify` checks); an alert id already held is skipped, so
+            redelivered or re-published alerts are recorded once; each group is committed under a signed, fsynced
+            checkpoint before it is acknowledged.
 
             Example:
-              stakeout ledger-writer --nats nats://127.0.0.1:4222 --ledger /var/lib/stakeout/ledger
-              stakeout ledger-writer --nats nats://10.0.0.5:4222 --sensor dmz-1 --ledger /var/lib/stakeout/ledger-dmz-1
+              stakeout keys new --out keys --name ledger
+              stakeout ledger-writer --nats nats://127.0.0.1:4222 --ledger /var/lib/stakeout/ledger --ledger-key keys/ledger.key
+              stakeout ledger-writer --nats nats://10.0.0.5:4222 --sensor dmz-1 --ledger /var/lib/stakeout/ledger-dmz-1 --ledger-key keys/ledger.key
+              stakeout ledger verify /var/lib/stakeout/ledger --trusted-key keys/ledger.pub
             """)
         {
             ledger, duration, sensor,
         };
         nats.AddTo(command);
+        LedgerCommands.MonitorLedger.AddWriterOptionsTo(command);
         command.SetAction(async (parse, cancel) =>
         {
             var logger = new StderrLogger();
             try
             {
                 var options = nats.Build(parse, flows: false);
-                using var store = new JsonlAlertStore(parse.GetValue(ledger)!);
-                if (store.TruncatedBytes > 0)
+                string dir = parse.GetValue(ledger)!;
+                var (store, owner) = await LedgerCommands.MonitorLedger.OpenAlertStoreAsync(parse, dir, parse.GetValue(sensor), cancel).ConfigureAwait(false);
+                await using var _ = owner.ConfigureAwait(false);
+                if (store.IndexLinesCut > 0)
                 {
-                    await Console.Error.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"{DateTime.UtcNow:HH:mm:ss.fff} warn: ledger-writer: cut {store.TruncatedBytes} byte(s) of an incomplete last record from {store.Path}; that alert is delivered again")).ConfigureAwait(false);
+                    await Console.Error.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"{DateTime.UtcNow:HH:mm:ss.fff} warn: ledger-writer: cut {store.IndexLinesCut} alert id(s) of a commit that never became durable from {store.IndexPath}; those alerts are delivered again")).ConfigureAwait(false);
                 }
 
                 var writer = new LedgerWriter(options, store, logger, sensor: parse.GetValue(sensor));
@@ -287,10 +294,10 @@ internal static class ClusterCommands
                     // Stopped.
                 }
 
-                await Console.Error.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"ledger-writer: {writer.Received:N0} alert messages received, {writer.Appended:N0} appended, {writer.Duplicates:N0} duplicates skipped; {store.Count:N0} held in {store.Path}")).ConfigureAwait(false);
+                await Console.Error.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"ledger-writer: {writer.Received:N0} alert messages received, {writer.Appended:N0} appended, {writer.Duplicates:N0} duplicates skipped, {writer.Rejected:N0} rejected; {store.Log.DurableSize:N0} records in {store.Log.Origin}, head {store.Log.HeadCid}")).ConfigureAwait(false);
                 return 0;
             }
-            catch (Exception ex) when (ex is ArgumentException or IOException or InvalidDataException)
+            catch (Exception ex) when (ex is ArgumentException or IOException or InvalidDataException or UnauthorizedAccessException or Stakeout.Ledger.Log.LedgerStateException or System.Text.Json.JsonException)
             {
                 return Fail(ex);
             }

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Stakeout.Cluster;
 using Stakeout.Detection;
 using Stakeout.Ledger.Checkpoints;
 using Stakeout.Ledger.Crypto;
@@ -711,6 +712,41 @@ internal static class LedgerCommands
             command.Options.Add(IpnsKey);
         }
 
+        /// <summary>
+        /// The signing and sealing options without --ledger, for `ledger-writer`, whose --ledger is its own (required).
+        /// --ledger-key is required there: the ledger writer always writes the signed ledger.
+        /// </summary>
+        public static void AddWriterOptionsTo(Command command)
+        {
+            command.Options.Add(Key);
+            command.Options.Add(Sensor);
+            command.Options.Add(Recipients);
+            command.Options.Add(Replicate);
+            command.Options.Add(IpnsKey);
+        }
+
+        /// <summary>
+        /// Opens the threat ledger in <paramref name="dir"/> as the ledger writer's alert store (signed checkpoints,
+        /// sealed records with --ledger-recipient, IPFS replication with --ledger-replicate). The sensor id of the log's
+        /// origin is --ledger-sensor, else <paramref name="sensorFilter"/>, else the ledger's own, else the host name.
+        /// Disposing the result disposes the store and then the writer (which finishes replication).
+        /// </summary>
+        public static async Task<(LedgerAlertStore Store, IAsyncDisposable Owner)> OpenAlertStoreAsync(ParseResult parse, string dir, string? sensorFilter, CancellationToken cancel)
+        {
+            string key = parse.GetValue(Key) ?? throw new ArgumentException("ledger-writer needs --ledger-key (the Ed25519 private key that signs the ledger's checkpoints; `stakeout keys new`).");
+            var writer = await Writer.OpenAsync(dir, key, parse.GetValue(Sensor) ?? sensorFilter, parse.GetValue(Recipients) ?? [], cancel, new Replication(parse.GetValue(Replicate), parse.GetValue(IpnsKey)!)).ConfigureAwait(false);
+            try
+            {
+                var store = LedgerAlertStore.Open(dir, writer.Log, writer.Record);
+                return (store, new StoreOwner(store, writer));
+            }
+            catch
+            {
+                await writer.DisposeAsync().ConfigureAwait(false);
+                throw;
+            }
+        }
+
         /// <summary>The sinks with the ledger sink added when --ledger is given.</summary>
         public static async Task<IReadOnlyList<IAlertSink>> AddSinkAsync(ParseResult parse, IReadOnlyList<IAlertSink> sinks, CancellationToken cancel)
         {
@@ -723,6 +759,15 @@ internal static class LedgerCommands
             string key = parse.GetValue(Key) ?? throw new ArgumentException("--ledger needs --ledger-key (the sensor's Ed25519 private key).");
             var writer = await Writer.OpenAsync(dir, key, parse.GetValue(Sensor), parse.GetValue(Recipients) ?? [], cancel, new Replication(parse.GetValue(Replicate), parse.GetValue(IpnsKey)!)).ConfigureAwait(false);
             return [.. sinks, new LedgerAlertSink(writer)];
+        }
+    }
+
+    private sealed class StoreOwner(LedgerAlertStore store, Writer writer) : IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync()
+        {
+            store.Dispose();
+            await writer.DisposeAsync().ConfigureAwait(false);
         }
     }
 

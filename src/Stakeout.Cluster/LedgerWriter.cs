@@ -9,7 +9,7 @@ namespace Stakeout.Cluster;
 /// <summary>
 /// Consumes the alert stream (durable consumer <see cref="ClusterOptions.LedgerConsumer"/>) into an
 /// <see cref="IAlertAppendStore"/>: each fetched group of alerts is appended (an alert id already held is skipped),
-/// made durable with one <see cref="IAlertAppendStore.Flush"/>, and only then acknowledged. Delivery is at least once;
+/// made durable with one <see cref="IAlertAppendStore.FlushAsync"/>, and only then acknowledged. Delivery is at least once;
 /// the store's dedup by alert id makes the result exactly once.
 /// </summary>
 public sealed class LedgerWriter
@@ -22,6 +22,7 @@ public sealed class LedgerWriter
     private long _received;
     private long _appended;
     private long _duplicates;
+    private long _rejected;
     private long _lag = -1;
 
     /// <summary>
@@ -50,6 +51,9 @@ public sealed class LedgerWriter
 
     /// <summary>Alerts skipped because their id was already held.</summary>
     public long Duplicates => Volatile.Read(ref _duplicates);
+
+    /// <summary>Alert messages refused by the store (not a readable alert) and terminated.</summary>
+    public long Rejected => Volatile.Read(ref _rejected);
 
     /// <summary>Alerts in the stream not yet delivered to this writer (-1 until first read).</summary>
     public long Lag => Volatile.Read(ref _lag);
@@ -81,6 +85,7 @@ public sealed class LedgerWriter
                 continue;
             }
 
+            var accepted = new List<INatsJSMsg<byte[]>>(fetched.Count);
             foreach (var msg in fetched)
             {
                 Interlocked.Increment(ref _received);
@@ -92,20 +97,29 @@ public sealed class LedgerWriter
                     continue;
                 }
 
-                if (_store.AppendIfNew(id, msg.Data ?? []))
+                bool appended;
+                try
                 {
-                    Interlocked.Increment(ref _appended);
+                    appended = _store.AppendIfNew(id, msg.Data ?? []);
                 }
-                else
+                catch (InvalidDataException ex)
                 {
-                    Interlocked.Increment(ref _duplicates);
+                    // Not an alert the ledger can record: terminated (never redelivered), counted and named in the log.
+                    Interlocked.Increment(ref _rejected);
+                    ClusterLog.BadMessage(_logger, who, msg.Subject, msg.Metadata?.Sequence.Stream ?? 0, ex.Message);
+                    await msg.AckTerminateAsync(cancellationToken: CancellationToken.None).ConfigureAwait(false);
+                    continue;
                 }
+
+                Interlocked.Increment(ref appended ? ref _appended : ref _duplicates);
+                accepted.Add(msg);
             }
 
-            if (fetched.Count > 0)
+            if (accepted.Count > 0)
             {
-                _store.Flush();
-                foreach (var msg in fetched)
+                // Durable (a signed, fsynced checkpoint in the threat ledger) before any of the group is acknowledged.
+                await _store.FlushAsync(CancellationToken.None).ConfigureAwait(false);
+                foreach (var msg in accepted)
                 {
                     // A lost ack only means a redelivery, which the store skips.
                     await session.RetryAsync("acknowledge alert", async ct =>
@@ -124,7 +138,7 @@ public sealed class LedgerWriter
                     Volatile.Write(ref _lag, (long)Math.Min(lag.Pending, long.MaxValue));
                 }
 
-                ClusterLog.Status(_logger, who, string.Create(CultureInfo.InvariantCulture, $"{Appended:N0} alerts appended ({_store.Count:N0} held), {Duplicates:N0} duplicates skipped; lag {Lag}"));
+                ClusterLog.Status(_logger, who, string.Create(CultureInfo.InvariantCulture, $"{Appended:N0} alerts appended ({_store.Count:N0} held), {Duplicates:N0} duplicates skipped, {Rejected:N0} rejected; lag {Lag}"));
             }
         }
     }

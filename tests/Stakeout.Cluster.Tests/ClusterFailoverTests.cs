@@ -41,10 +41,11 @@ public sealed partial class ClusterFailoverTests : IDisposable
         await using var nats = await NatsCluster.StartAsync(3);
         var (modelPath, model) = ClusterTestKit.Model(_dir);
         string ledger = Path.Combine(_dir, "ledger");
+        var (ledgerKey, ledgerPub) = ClusterTestKit.LedgerKey(Path.Combine(_dir, "keys"));
         int port = StakeoutProcess.FreePort();
         string[] common = ["--nats", nats.Urls, "--replicas", "3", "--give-up-after", "180"];
 
-        var ledgerWriter = StakeoutProcess.Start(["ledger-writer", "--ledger", ledger, .. common]);
+        var ledgerWriter = StakeoutProcess.Start(["ledger-writer", "--ledger", ledger, "--ledger-key", ledgerKey, .. common]);
         var worker1 = StakeoutProcess.Start(["worker", "-m", modelPath, "--worker-id", "w1", "--ack-wait", "5", .. common]);
         var worker2 = StakeoutProcess.Start(["worker", "-m", modelPath, "--worker-id", "w2", "--ack-wait", "5", .. common]);
         var sensor = StakeoutProcess.Start(["sensor", "--sensor", "dmz", "--source", $"tcp://127.0.0.1:{port}", "--batch-size", "32", "--max-flows", rows.ToString(CultureInfo.InvariantCulture), .. common]);
@@ -88,9 +89,8 @@ public sealed partial class ClusterFailoverTests : IDisposable
                 TimeSpan.FromSeconds(300),
                 () => ClusterTestKit.Text(worker2.Process, worker2.Stderr));
             long alerts = (await ClusterTestKit.ResultsAsync(nats.LiveUrls)).Sum(r => (long)r.AlertIds.Count);
-            string ledgerFile = Path.Combine(ledger, "alerts.jsonl");
             await ClusterTestKit.WaitUntilAsync(
-                () => Task.FromResult(File.Exists(ledgerFile) && JsonlAlertStore.ReadAll(ledgerFile).LongCount() >= alerts),
+                () => Task.FromResult(ClusterTestKit.LedgerCount(ledger) >= alerts),
                 TimeSpan.FromSeconds(300),
                 () => ClusterTestKit.Text(ledgerWriter.Process, ledgerWriter.Stderr));
 
@@ -98,7 +98,7 @@ public sealed partial class ClusterFailoverTests : IDisposable
             ClusterTestKit.Term(ledgerWriter.Process);
             Assert.True(worker2.Process.WaitForExit(60_000) && ledgerWriter.Process.WaitForExit(60_000), "worker or ledger writer did not stop on SIGTERM");
 
-            await ClusterTestKit.AssertExactlyOnceAsync(nats.LiveUrls, published, model.Sha256!, ledgerFile);
+            await ClusterTestKit.AssertExactlyOnceAsync(nats.LiveUrls, published, model.Sha256!, (ledger, ledgerPub));
             await using (var inspector = await ClusterInspector.ConnectAsync(nats.LiveUrls))
             {
                 string? newLeader = await inspector.StreamLeaderAsync("STAKEOUT_FLOWS");

@@ -70,9 +70,9 @@ internal static class ClusterTestKit
     /// <summary>
     /// The exactly-once checks: every batch result once, every (stream, line) once, flows summing to
     /// <paramref name="published"/>; every alert id once in the alert stream and equal to the results' ids, each alert
-    /// naming <paramref name="sha"/>; and, when given, the ledger store holding exactly those ids with seq 1..n.
+    /// naming <paramref name="sha"/>; and, when given, the signed ledger verifying and holding exactly those ids once.
     /// </summary>
-    public static async Task AssertExactlyOnceAsync(string urls, long published, string sha, string? ledgerFile)
+    public static async Task AssertExactlyOnceAsync(string urls, long published, string sha, (string Dir, string PublicKey)? ledger)
     {
         var results = await ResultsAsync(urls);
         Assert.Equal(results.Count, results.Select(r => r.BatchId).Distinct().Count());
@@ -94,13 +94,48 @@ internal static class ClusterTestKit
             Assert.Equal(sha, doc.RootElement.GetProperty("stakeout").GetProperty("model_sha256").GetString());
         }
 
-        if (ledgerFile is not null)
+        if (ledger is not null)
         {
-            var records = JsonlAlertStore.ReadAll(ledgerFile).ToList();
-            Assert.Equal(Enumerable.Range(1, records.Count).Select(i => (long)i), records.Select(r => r.Seq));
-            Assert.Equal(records.Count, records.Select(r => r.AlertId).Distinct().Count());
-            Assert.True(expectedIds.SetEquals(records.Select(r => r.AlertId)), $"the ledger holds {records.Count} alerts, the results name {expectedIds.Count}");
+            await AssertLedgerAsync(ledger.Value.Dir, ledger.Value.PublicKey, expectedIds);
         }
+    }
+
+    /// <summary>An Ed25519 key pair for the ledger writer in <paramref name="dir"/>: (private key file, public key file).</summary>
+    public static (string Key, string PublicKey) LedgerKey(string dir)
+    {
+        Directory.CreateDirectory(dir);
+        string key = System.IO.Path.Combine(dir, "ledger.key"), pub = System.IO.Path.Combine(dir, "ledger.pub");
+        using var k = Stakeout.Models.ModelSigningKey.Create();
+        k.SavePrivateKey(key);
+        k.SavePublicKey(pub);
+        return (key, pub);
+    }
+
+    /// <summary>Records in the ledger's index (its alert ids), 0 while it has none.</summary>
+    public static long LedgerCount(string dir)
+    {
+        string index = System.IO.Path.Combine(dir, LedgerAlertStore.IndexFile);
+        return File.Exists(index) ? LedgerAlertStore.ReadIndex(index).LongCount() : 0;
+    }
+
+    /// <summary>
+    /// The threat ledger's checks: `ledger verify --trusted-key` passes (every signature, consistency and inclusion
+    /// proof), it holds exactly one record per expected alert id (index 0..n-1 without gap), no id twice.
+    /// </summary>
+    public static async Task AssertLedgerAsync(string dir, string publicKey, IReadOnlySet<string> expectedIds)
+    {
+        var verify = StakeoutProcess.StartCapturing("ledger", "verify", dir, "--trusted-key", publicKey, "--json");
+        Assert.True(verify.Process.WaitForExit(120_000), "ledger verify did not end");
+        string stdout = await verify.Stdout, stderr = await verify.Stderr;
+        Assert.True(verify.Process.ExitCode == 0, $"ledger verify exit {verify.Process.ExitCode}: {stderr}{stdout}");
+        using var report = JsonDocument.Parse(stdout);
+        long verified = report.RootElement.GetProperty("records_verified").GetInt64();
+
+        var index = LedgerAlertStore.ReadIndex(System.IO.Path.Combine(dir, LedgerAlertStore.IndexFile)).ToList();
+        Assert.Equal(Enumerable.Range(0, index.Count).Select(i => (long)i), index.Select(r => r.Index));
+        Assert.Equal(index.Count, index.Select(r => r.AlertId).Distinct().Count());
+        Assert.Equal(index.Count, verified);
+        Assert.True(expectedIds.SetEquals(index.Select(r => r.AlertId)), $"the ledger holds {index.Count} alerts, the results name {expectedIds.Count}");
     }
 
     public static string Text(Process p, Task<string> stderr) => p.HasExited ? stderr.Result : "(running)";

@@ -69,7 +69,7 @@ public sealed class WorkerRedeliveryTests : IDisposable
         Assert.Equal("B", redone.Worker);
         Assert.True(redone.Delivery >= 2, $"delivery {redone.Delivery}");
         Assert.True(workerB.Counters.Redelivered >= 1);
-        await ClusterTestKit.AssertExactlyOnceAsync(nats.Urls, published, model.Sha256!, ledgerFile: null);
+        await ClusterTestKit.AssertExactlyOnceAsync(nats.Urls, published, model.Sha256!, ledger: null);
         Assert.Equal(published, workerB.Flows.FlowsScored);
     }
 
