@@ -203,10 +203,12 @@ internal static class LedgerCommands
     private sealed class Writer : IAsyncDisposable
     {
         private readonly ModelSigningKey _key;
+        private readonly FileStream _lock;
 
-        private Writer(ModelSigningKey key, LedgerLog log, StixRecordBuilder builder, IReadOnlyList<byte[]> recipients, IpfsReplicator? replicator)
+        private Writer(ModelSigningKey key, FileStream writerLock, LedgerLog log, StixRecordBuilder builder, IReadOnlyList<byte[]> recipients, IpfsReplicator? replicator)
         {
             _key = key;
+            _lock = writerLock;
             Replicator = replicator;
             Log = log;
             Builder = builder;
@@ -233,10 +235,12 @@ internal static class LedgerCommands
             IpfsReplicator? replicator = null;
             Stakeout.Ledger.Crypto.KeyFilePermissions.EnsurePrivate(keyPath);
             var key = ModelSigningKey.LoadPrivateKey(keyPath);
+            FileStream? writerLock = null;
             try
             {
                 var recipients = recipientFiles.Select(RecipientKeys.LoadPublic).ToList();
                 Directory.CreateDirectory(dir);
+                writerLock = LockForWriting(dir);
                 string configPath = Path.Combine(dir, ConfigFile);
                 LedgerConfig? config = File.Exists(configPath) ? JsonSerializer.Deserialize<LedgerConfig>(await File.ReadAllTextAsync(configPath, cancel).ConfigureAwait(false), Json.Options) : null;
                 sensor ??= config?.Sensor ?? DefaultSensor();
@@ -272,11 +276,12 @@ internal static class LedgerCommands
                     key.SavePublicKey(Path.Combine(dir, PublicKeyFile));
                 }
 
-                return new Writer(key, log, new StixRecordBuilder(sensor), recipients, replicator);
+                return new Writer(key, writerLock, log, new StixRecordBuilder(sensor), recipients, replicator);
             }
             catch
             {
                 key.Dispose();
+                writerLock?.Dispose();
                 if (replicator is not null)
                 {
                     await replicator.DisposeAsync().ConfigureAwait(false);
@@ -294,6 +299,25 @@ internal static class LedgerCommands
                 // A node that is slow or down keeps its steps queued for `ledger replicate` or the next run.
                 await LedgerIpfsCommands.FinishAsync(Replicator, TimeSpan.FromSeconds(10), CancellationToken.None).ConfigureAwait(false);
                 await Replicator.DisposeAsync().ConfigureAwait(false);
+            }
+
+            await _lock.DisposeAsync().ConfigureAwait(false);
+        }
+
+        /// <summary>
+        /// One writer per ledger: two appending at once would each sign a checkpoint over its own records and fork the
+        /// log. An exclusive lock on DIR/writer.lock (released by the OS if the process dies) makes the second one fail.
+        /// </summary>
+        private static FileStream LockForWriting(string dir)
+        {
+            string path = Path.Combine(dir, "writer.lock");
+            try
+            {
+                return new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+            }
+            catch (IOException e)
+            {
+                throw new IOException($"{dir}: another process is writing this ledger (ledger append, monitor --ledger or ledger-writer hold {path}); one writer per ledger directory.", e);
             }
         }
 

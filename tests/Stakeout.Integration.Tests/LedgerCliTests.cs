@@ -82,6 +82,26 @@ public sealed partial class LedgerCliTests : IDisposable
     }
 
     [SkippableFact]
+    public void Append_WhileAnotherProcessWritesTheLedger_RefusedBeforeWritingAnything()
+    {
+        // Two writers would each sign a checkpoint over their own records and fork the log.
+        string alerts = Alerts();
+        var (key, _) = Keys();
+        string ledger = Path.Combine(_dir, "ledger");
+        Directory.CreateDirectory(ledger);
+        using (new FileStream(Path.Combine(ledger, "writer.lock"), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None))
+        {
+            var append = CliInspectTests.Run("ledger", "append", ledger, alerts, "--key", key, "--sensor", "edge-1");
+
+            Assert.NotEqual(0, append.Code);
+            Assert.Contains("another process is writing this ledger", append.Stderr, StringComparison.Ordinal);
+            Assert.False(File.Exists(Path.Combine(ledger, "head")));
+        }
+
+        Assert.Equal(0, CliInspectTests.Run("ledger", "append", ledger, alerts, "--key", key, "--sensor", "edge-1").Code);
+    }
+
+    [SkippableFact]
     public void Append_KilledAtSeededRandomMoments_KeepsEveryAcknowledgedRecord()
     {
         string alerts = Alerts();
