@@ -26,7 +26,7 @@ public static class FlowBatchCodec
 {
     private const uint Magic = 0x4246_4B53; // "SKFB" read little-endian
     private const ushort Version = 1;
-    private const int MaxRows = 65_536;
+    internal const int MaxRows = 65_536;
 
     /// <summary>Encodes rows <paramref name="start"/> to <paramref name="start"/>+<paramref name="count"/> of <paramref name="flows"/>.</summary>
     public static byte[] Encode(string sensor, string batchId, string stream, FlowBatch flows, int start, int count)
@@ -116,6 +116,14 @@ public static class FlowBatchCodec
         if (flag > 1)
         {
             throw new InvalidDataException($"flow batch {batchId}: identity flag {flag} is neither 0 nor 1.");
+        }
+
+        // Every row takes at least its features and its line number: a count the bytes cannot hold is refused before the
+        // rows are allocated, so a short hostile message cannot make the decoder allocate for MaxRows rows.
+        long least = (long)count * ((FeatureSchema.Count * 4) + 8);
+        if (r.Remaining < least)
+        {
+            throw new InvalidDataException($"flow batch {batchId}: row count {count} needs at least {least} bytes of rows, the message has {r.Remaining}.");
         }
 
         var flows = new FlowBatch(Math.Max(1, count), withIdentity: flag == 1) { Count = count };

@@ -126,4 +126,21 @@ public sealed class FlowBatchCodecTests
 
         Assert.Contains("after the last row", ex.Message, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void Decode_RowCountTheBytesCannotHold_RefusedBeforeAllocatingTheRows()
+    {
+        // Found by fuzzing: a 988-byte message claiming MaxRows rows made the decoder allocate 5.4 MB before failing.
+        byte[] data = FlowBatchCodec.Encode("s", "s.1.1", "f.csv", Sample(identity: true), 0, 1);
+        int countAt = 4 + 2 + (2 + 1) + (2 + 5) + (2 + 5);
+        Assert.Equal(1, BitConverter.ToInt32(data, countAt));
+        BitConverter.TryWriteBytes(data.AsSpan(countAt, 4), FlowBatchCodec.MaxRows);
+
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        var ex = Assert.Throws<InvalidDataException>(() => FlowBatchCodec.Decode(data));
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+
+        Assert.Contains($"row count {FlowBatchCodec.MaxRows} needs at least", ex.Message, StringComparison.Ordinal);
+        Assert.True(allocated < 64 * 1024, $"{allocated} bytes allocated decoding a {data.Length}-byte message");
+    }
 }
