@@ -25,7 +25,7 @@ public sealed class DependencyRulesTests
         ["Stakeout.Evaluation"] = ["Stakeout.Core", "Stakeout.Ingest", "Stakeout.Models"], // metrics without ML.NET: training and the CLI share it
         ["stakeout"] = ["Stakeout.Core", "Stakeout.Ingest", "Stakeout.Models", "Stakeout.Training", "Stakeout.FlowMeter", "Stakeout.Evaluation", "Stakeout.Detection", "Stakeout.Datasets", "Stakeout.Ledger", "Stakeout.Ledger.Ipfs", "Stakeout.Dashboard", "Stakeout.Cluster", "Stakeout.Reports"], // the CLI composes everything
         ["Stakeout.Dashboard"] = ["Stakeout.Core", "Stakeout.Models", "Stakeout.Detection"], // ASP.NET Core stays inside; reads alerts and counters, never trains
-        ["Stakeout.Cluster"] = ["Stakeout.Core", "Stakeout.Models", "Stakeout.Detection", "Stakeout.Ingest", "Stakeout.FlowMeter"], // NATS JetStream stays inside; workers score with Detection's scorer and policy
+        ["Stakeout.Cluster"] = ["Stakeout.Core", "Stakeout.Models", "Stakeout.Detection", "Stakeout.Ingest", "Stakeout.FlowMeter", "Stakeout.Ledger"], // NATS JetStream stays inside; workers score with Detection's scorer and policy; the ledger writer appends into the threat ledger
         // Pictures of what the others measured: reads their results, computes no metric of its own; ScottPlot stays inside.
         ["Stakeout.Reports"] = ["Stakeout.Core", "Stakeout.Ingest", "Stakeout.Models", "Stakeout.Evaluation", "Stakeout.Detection"],
     };
