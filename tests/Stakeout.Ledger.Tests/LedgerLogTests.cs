@@ -100,6 +100,24 @@ public sealed class LedgerLogTests : IDisposable
         Assert.False(CheckpointNote.VerifySignature(parsed, other.PublicKey));
     }
 
+    [Theory]
+    [InlineData("\u2014 AAAA")]
+    [InlineData("\u2014 ")]
+    [InlineData("\u2014  x")]
+    public async Task Checkpoint_SignatureLineWithoutName_IsAFormatErrorNotACrash(string signatureLine)
+    {
+        // Found by fuzzing: a signature line whose only space is the dash's own threw ArgumentOutOfRangeException.
+        var log = await _fx.OpenAsync();
+        await LedgerFixture.AppendAsync(log, 0, 3, commitEvery: 3);
+        string note = Encoding.UTF8.GetString((await _fx.Store.GetAsync(log.HeadCid!.Value, CancellationToken.None))!);
+        int split = note.IndexOf("\n\n", StringComparison.Ordinal);
+        byte[] bad = Encoding.UTF8.GetBytes(note[..(split + 2)] + signatureLine + "\n");
+
+        var e = Record.Exception(() => CheckpointNote.Parse(bad));
+
+        Assert.True(e is CheckpointFormatException, $"{e?.GetType().Name}: {e?.Message}");
+    }
+
     [Fact]
     public async Task Appender_ManyProducers_AcknowledgesEveryRecordOnceDurable()
     {

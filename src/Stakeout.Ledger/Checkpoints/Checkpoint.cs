@@ -199,6 +199,12 @@ public static class CheckpointNote
             }
 
             int space = line.LastIndexOf(' ');
+            if (space < Dash.Length)
+            {
+                // Found by fuzzing: '— blob' (no name) made the slice below negative.
+                throw new CheckpointFormatException($"signature line '{line}' is not '— NAME SIGNATURE'");
+            }
+
             string name = line[Dash.Length..space];
             byte[] blob;
             try
