@@ -161,6 +161,13 @@ public static class FlowBatchCodec
 
     private static DateTime Timestamp(long binary, string batchId)
     {
+        if (binary < 0)
+        {
+            // The Local kind bit: the encoder never writes it (flow times are UTC or unspecified), and a local time
+            // would be converted on decoding, so the worker would not see the time the sensor sent.
+            throw new InvalidDataException($"flow batch {batchId}: timestamp {binary} is a local time, not UTC or unspecified.");
+        }
+
         try
         {
             return DateTime.FromBinary(binary);
@@ -305,6 +312,13 @@ public static class FlowBatchCodec
         public IpAddressValue Address(string field)
         {
             var slot = Take(17, field);
+            int used = slot[0] switch { 0 => 0, 4 => 4, _ => 16 };
+            if (slot[(1 + used)..].ContainsAnyExcept((byte)0))
+            {
+                // Only one encoding per address is accepted, so what a worker scores is what the sensor sent.
+                throw new InvalidDataException($"flow batch: {field} (family {slot[0]}) has non-zero padding.");
+            }
+
             return slot[0] switch
             {
                 0 => IpAddressValue.None,

@@ -82,19 +82,23 @@ public sealed class FlowBatchCodecTests
     }
 
     [Fact]
-    public void Decode_SeededCorruption_NeverThrowsAnythingButInvalidData()
+    public void Decode_SeededCorruption_NeverThrowsAnythingButInvalidDataAndWhatIsAcceptedReEncodesIdentically()
     {
         byte[] original = FlowBatchCodec.Encode("s", "s.1.1", "f.csv", Sample(identity: true), 0, 3);
         var random = new Random(20);
         int decoded = 0;
-        for (int i = 0; i < 2000; i++)
+        for (int i = 0; i < 20000; i++)
         {
             byte[] data = (byte[])original.Clone();
             data[random.Next(data.Length)] = (byte)random.Next(256);
             try
             {
-                FlowBatchCodec.Decode(data);
+                var m = FlowBatchCodec.Decode(data);
                 decoded++;
+
+                // What is accepted is canonical: it encodes back to the very bytes (no padding, kind bit or
+                // replacement character silently changed on the way through).
+                Assert.Equal(data, FlowBatchCodec.Encode(m.Sensor, m.BatchId, m.Stream, m.Flows, 0, m.Flows.Count));
             }
             catch (InvalidDataException)
             {
@@ -103,7 +107,7 @@ public sealed class FlowBatchCodecTests
         }
 
         // Most single-byte changes land in feature values, which decode (they are just other numbers).
-        Assert.InRange(decoded, 1, 2000);
+        Assert.InRange(decoded, 1, 20000);
     }
 
     [Fact]
@@ -142,5 +146,25 @@ public sealed class FlowBatchCodecTests
 
         Assert.Contains($"row count {FlowBatchCodec.MaxRows} needs at least", ex.Message, StringComparison.Ordinal);
         Assert.True(allocated < 64 * 1024, $"{allocated} bytes allocated decoding a {data.Length}-byte message");
+    }
+
+    [Fact]
+    public void Decode_NonCanonicalAddressOrLocalTime_Refused()
+    {
+        // Found by fuzzing: these decoded, but to other bytes than were sent (padding dropped, time converted).
+        var batch = Sample(identity: true);
+        byte[] data = FlowBatchCodec.Encode("s", "s.1.1", "f.csv", batch, 0, 1);
+        int rows = 4 + 2 + (2 + 1) + (2 + 5) + (2 + 5) + 4 + 1 + (FeatureSchema.Count * 4) + 8;
+        Assert.Equal(4, data[rows]); // the source address's family: IPv4
+
+        byte[] padded = (byte[])data.Clone();
+        padded[rows + 1 + 4 + 3] = 0x85;
+        Assert.Contains("non-zero padding", Assert.Throws<InvalidDataException>(() => FlowBatchCodec.Decode(padded)).Message, StringComparison.Ordinal);
+
+        int time = rows + 17 + 4 + 17 + 4 + 2;
+        Assert.Equal(batch.Identities![0].Timestamp.ToBinary(), BitConverter.ToInt64(data, time));
+        byte[] local = (byte[])data.Clone();
+        BitConverter.TryWriteBytes(local.AsSpan(time, 8), DateTime.SpecifyKind(batch.Identities[0].Timestamp, DateTimeKind.Local).ToBinary());
+        Assert.Contains("is a local time", Assert.Throws<InvalidDataException>(() => FlowBatchCodec.Decode(local)).Message, StringComparison.Ordinal);
     }
 }
