@@ -729,11 +729,7 @@ internal static class LedgerCommands
         public static void AddTo(Command command)
         {
             command.Options.Add(Dir);
-            command.Options.Add(Key);
-            command.Options.Add(Sensor);
-            command.Options.Add(Recipients);
-            command.Options.Add(Replicate);
-            command.Options.Add(IpnsKey);
+            AddWriterOptionsTo(command);
         }
 
         /// <summary>
