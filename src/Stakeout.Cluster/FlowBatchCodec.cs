@@ -106,6 +106,12 @@ public static class FlowBatchCodec
         string sensor = r.String16("sensor");
         string batchId = r.String16("batch id");
         string stream = r.String16("stream");
+        if (string.IsNullOrWhiteSpace(sensor) || string.IsNullOrWhiteSpace(batchId))
+        {
+            // Found by fuzzing: alert ids are BATCH_ID.ROW and subjects carry the sensor, so neither may be blank.
+            throw new InvalidDataException($"flow batch: the {(string.IsNullOrWhiteSpace(sensor) ? "sensor" : "batch id")} is blank.");
+        }
+
         int count = r.I32("row count");
         if (count is < 0 or > MaxRows)
         {
@@ -342,7 +348,7 @@ public static class FlowBatchCodec
 
         private ReadOnlySpan<byte> Take(int n, string field)
         {
-            if (n < 0 || _position + n > _data.Length)
+            if (n < 0 || n > _data.Length - _position)
             {
                 throw new InvalidDataException($"flow batch is truncated: {field} needs {n} byte(s) at offset {_position}, {_data.Length - _position} left.");
             }

@@ -167,4 +167,30 @@ public sealed class FlowBatchCodecTests
         BitConverter.TryWriteBytes(local.AsSpan(time, 8), DateTime.SpecifyKind(batch.Identities[0].Timestamp, DateTimeKind.Local).ToBinary());
         Assert.Contains("is a local time", Assert.Throws<InvalidDataException>(() => FlowBatchCodec.Decode(local)).Message, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void Decode_StringLengthNearInt32Max_RefusedAsTruncatedNotAnOverflow()
+    {
+        // Found by fuzzing: offset + length wrapped past int.MaxValue and slipped by the bounds check.
+        var batch = Sample(identity: true);
+        byte[] data = FlowBatchCodec.Encode("s", "s.1.1", "f.csv", batch, 0, 1);
+        int flowId = 4 + 2 + (2 + 1) + (2 + 5) + (2 + 5) + 4 + 1 + (FeatureSchema.Count * 4) + 8 + 17 + 4 + 17 + 4 + 2 + 8;
+        Assert.Equal(batch.FlowIds![0]!.Length, BitConverter.ToInt32(data, flowId));
+        BitConverter.TryWriteBytes(data.AsSpan(flowId, 4), int.MaxValue - 8);
+
+        var ex = Assert.Throws<InvalidDataException>(() => FlowBatchCodec.Decode(data));
+
+        Assert.Contains("truncated", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Decode_BlankBatchId_Refused()
+    {
+        // Found by fuzzing: a batch id of one space decoded, and alert ids would have been " .ROW".
+        byte[] data = FlowBatchCodec.Encode("s", "s.1.1", "f.csv", Sample(identity: false), 0, 1);
+        int id = 4 + 2 + (2 + 1) + 2;
+        data.AsSpan(id, 5).Fill((byte)' ');
+
+        Assert.Contains("batch id is blank", Assert.Throws<InvalidDataException>(() => FlowBatchCodec.Decode(data)).Message, StringComparison.Ordinal);
+    }
 }

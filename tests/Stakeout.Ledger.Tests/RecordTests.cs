@@ -81,6 +81,33 @@ public sealed class RecordTests
     }
 
     [Fact]
+    public void TryRead_ExplanationValueBeyondDouble_IsAFormatError()
+    {
+        // Found by fuzzing: 1e309 read as Infinity, and the canonical writer then threw building the record.
+        var line = Alerts[0].Replace("\"value\":", "\"value\":1e309,\"was\":", StringComparison.Ordinal);
+        Assert.NotEqual(Alerts[0], line);
+
+        var e = Record.Exception(() => EveObservationReader.TryRead(Encoding.UTF8.GetBytes(line), "alerts.json", 6, out _));
+
+        Assert.True(e is EveFormatException, $"{e?.GetType().Name}: {e?.Message}");
+        Assert.Contains("beyond the range of a double", e!.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(1407129205102322462L)] // a Suricata-style 64-bit flow id (found by fuzzing: the builder threw)
+    [InlineData(-9007199254740993L)]
+    public void Serialize_FlowIdBeyond2To53_IsADecimalStringInBothWriters(long flowId)
+    {
+        var o = Read(Alerts[0]) with { FlowId = flowId };
+        var builder = new StixRecordBuilder("edge-1");
+
+        byte[] fast = builder.Serialize(o);
+
+        Assert.Equal(CanonicalJson.Serialize(builder.Build(o)), fast);
+        Assert.Contains($"\"x_stakeout_flow_id\":\"{flowId.ToString(System.Globalization.CultureInfo.InvariantCulture)}\"", Encoding.UTF8.GetString(fast), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void TryRead_OtherEventType_IsNotAnAlert()
     {
         Assert.False(EveObservationReader.TryRead("""{"event_type":"stats","timestamp":"2026-12-03T08:53:41.687086+0000"}"""u8, "eve.json", 1, out var o));

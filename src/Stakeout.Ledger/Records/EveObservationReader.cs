@@ -141,6 +141,11 @@ public static class EveObservationReader
                 if (v.ValueKind == JsonValueKind.Number)
                 {
                     value = v.GetDouble();
+                    if (!double.IsFinite(value.Value))
+                    {
+                        // A number like 1e309 overflows to infinity; EVE writes non-finite values as strings.
+                        throw new EveFormatException($"{at}: an explanation value ('{v.GetRawText()}') is beyond the range of a double; write non-finite values as \"Infinity\"");
+                    }
                 }
                 else if (v.ValueKind == JsonValueKind.String && v.GetString() is "NaN" or "Infinity" or "-Infinity")
                 {
