@@ -303,11 +303,15 @@ public static class CanonicalJson
         }
     }
 
+    /// <summary>
+    /// True when <paramref name="value"/> is within ±2^53: JCS numbers are doubles, so an integer beyond would silently
+    /// change. Larger ones must be written as strings.
+    /// </summary>
+    internal static bool IsExactInteger(long value) => value is >= -(1L << 53) and <= 1L << 53;
+
     internal static void WriteInteger(IBufferWriter<byte> output, long value, string path)
     {
-        // JCS numbers are doubles: an integer beyond 2^53 would silently change.
-        const long maxExact = 1L << 53;
-        if (value > maxExact || value < -maxExact)
+        if (!IsExactInteger(value))
         {
             throw new CanonicalJsonException($"{path}: the integer {value} is beyond 2^53 and cannot be represented exactly (write it as a string)");
         }

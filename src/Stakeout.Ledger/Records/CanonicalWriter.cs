@@ -96,8 +96,7 @@ internal sealed class CanonicalWriter
     public void Integer(long value, string path)
     {
         BeforeValue();
-        const long maxExact = 1L << 53;
-        if (value > maxExact || value < -maxExact)
+        if (!CanonicalJson.IsExactInteger(value))
         {
             // The canonicaliser's message for the same value.
             CanonicalJson.WriteInteger(_output, value, path);

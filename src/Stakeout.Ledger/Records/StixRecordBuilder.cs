@@ -312,7 +312,7 @@ public sealed class StixRecordBuilder
 
         w.EndArray();
         w.Name("x_stakeout_flow_id");
-        if (IsExactInJson(o.FlowId))
+        if (CanonicalJson.IsExactInteger(o.FlowId))
         {
             w.Integer(o.FlowId, "$.sighting.x_stakeout_flow_id");
         }
@@ -321,6 +321,7 @@ public sealed class StixRecordBuilder
             // Suricata's 64-bit flow ids go beyond 2^53, which JSON (RFC 8785) cannot carry exactly: a decimal string then.
             w.String(o.FlowId.ToString(CultureInfo.InvariantCulture), "$.sighting.x_stakeout_flow_id");
         }
+
         if (o.FlowStart is not null)
         {
             w.Name("x_stakeout_flow_start");
@@ -524,7 +525,7 @@ public sealed class StixRecordBuilder
             ["x_stakeout_category"] = observation.Category,
             ["x_stakeout_severity"] = observation.Severity,
             ["x_stakeout_score"] = observation.Score,
-            ["x_stakeout_flow_id"] = IsExactInJson(observation.FlowId) ? JsonValue.Create(observation.FlowId) : JsonValue.Create(observation.FlowId.ToString(CultureInfo.InvariantCulture)),
+            ["x_stakeout_flow_id"] = CanonicalJson.IsExactInteger(observation.FlowId) ? JsonValue.Create(observation.FlowId) : JsonValue.Create(observation.FlowId.ToString(CultureInfo.InvariantCulture)),
             ["x_stakeout_detected_at"] = time,
             ["x_stakeout_event_time_zone_known"] = zoneKnown,
             ["x_stakeout_explanation"] = Explanation(observation),
@@ -648,7 +649,4 @@ public sealed class StixRecordBuilder
             obj[name] = value;
         }
     }
-
-    /// <summary>True when <paramref name="value"/> is within ±2^53, where a JSON number is exact in every reader.</summary>
-    private static bool IsExactInJson(long value) => value is >= -(1L << 53) and <= 1L << 53;
 }
