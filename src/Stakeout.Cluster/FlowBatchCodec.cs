@@ -318,20 +318,20 @@ public static class FlowBatchCodec
         public IpAddressValue Address(string field)
         {
             var slot = Take(17, field);
-            int used = slot[0] switch { 0 => 0, 4 => 4, _ => 16 };
-            if (slot[(1 + used)..].ContainsAnyExcept((byte)0))
+            int length = slot[0] switch
+            {
+                0 => 0,
+                4 => 4,
+                6 => 16,
+                var f => throw new InvalidDataException($"flow batch: {field} has address family {f}, not 0, 4 or 6."),
+            };
+            if (slot[(1 + length)..].ContainsAnyExcept((byte)0))
             {
                 // Only one encoding per address is accepted, so what a worker scores is what the sensor sent.
                 throw new InvalidDataException($"flow batch: {field} (family {slot[0]}) has non-zero padding.");
             }
 
-            return slot[0] switch
-            {
-                0 => IpAddressValue.None,
-                4 => IpAddressValue.From(new IPAddress(slot.Slice(1, 4))),
-                6 => IpAddressValue.From(new IPAddress(slot.Slice(1, 16))),
-                var f => throw new InvalidDataException($"flow batch: {field} has address family {f}, not 0, 4 or 6."),
-            };
+            return length == 0 ? IpAddressValue.None : IpAddressValue.From(new IPAddress(slot.Slice(1, length)));
         }
 
         private static string Utf8(ReadOnlySpan<byte> bytes, string field)
