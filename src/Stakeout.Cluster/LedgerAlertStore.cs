@@ -24,11 +24,13 @@ public sealed class LedgerAlertStore : IAlertAppendStore
     /// <summary>The index file's name in the ledger directory.</summary>
     public const string IndexFile = "alert-ids.tsv";
 
+    // What parse errors name as the alert's source (the line number is the record's position in the log, from 1).
+    private const string Source = "alert stream";
+
     private readonly HashSet<string> _ids = new(StringComparer.Ordinal);
     private readonly LedgerLog _log;
     private readonly Func<ThreatObservation, byte[]> _record;
     private readonly FileStream _index;
-    private readonly string _source;
     private long _rejected;
 
     private LedgerAlertStore(LedgerLog log, Func<ThreatObservation, byte[]> record, FileStream index, string indexPath)
@@ -37,7 +39,6 @@ public sealed class LedgerAlertStore : IAlertAppendStore
         _record = record;
         _index = index;
         IndexPath = indexPath;
-        _source = "alert stream";
     }
 
     /// <summary>The index file.</summary>
@@ -111,7 +112,7 @@ public sealed class LedgerAlertStore : IAlertAppendStore
         Guard.NotBlank(alertId);
         if (alertId.AsSpan().IndexOfAny('\t', '\n', '\r') >= 0)
         {
-            throw new InvalidDataException($"alert id '{alertId.ReplaceLineEndings(" ")}' holds a tab or line break.");
+            throw Reject($"alert id '{alertId.ReplaceLineEndings(" ")}' holds a tab or line break.", null);
         }
 
         if (_ids.Contains(alertId))
@@ -122,15 +123,14 @@ public sealed class LedgerAlertStore : IAlertAppendStore
         ThreatObservation? observation;
         try
         {
-            if (!EveObservationReader.TryRead(record, _source, _log.Size + 1, out observation))
+            if (!EveObservationReader.TryRead(record, Source, _log.Size + 1, out observation))
             {
-                throw new EveFormatException($"{_source}: alert {alertId} is an EVE event but not an alert");
+                throw Reject($"alert {alertId}: {Source}: an EVE event but not an alert", null);
             }
         }
         catch (EveFormatException e)
         {
-            Interlocked.Increment(ref _rejected);
-            throw new InvalidDataException($"alert {alertId}: {e.Message}", e);
+            throw Reject($"alert {alertId}: {e.Message}", e);
         }
 
         long at = _log.Append(_record(observation!));
@@ -150,6 +150,12 @@ public sealed class LedgerAlertStore : IAlertAppendStore
 
     /// <inheritdoc />
     public void Dispose() => _index.Dispose();
+
+    private InvalidDataException Reject(string message, Exception? inner)
+    {
+        Interlocked.Increment(ref _rejected);
+        return new InvalidDataException(message, inner);
+    }
 
     private void Load()
     {

@@ -37,12 +37,7 @@ public sealed class LedgerAlertStoreTests : IDisposable
     [Fact]
     public async Task Reopen_AfterFlush_StillSkipsHeldIdsAndContinuesTheLog()
     {
-        using (var store = await OpenAsync())
-        {
-            store.AppendIfNew("a.0", Alert(1));
-            store.AppendIfNew("a.1", Alert(2));
-            await store.FlushAsync(CancellationToken.None);
-        }
+        await CommitTwoAlertsAsync();
 
         using var reopened = await OpenAsync();
         Assert.Equal(0, reopened.IndexLinesCut);
@@ -85,12 +80,7 @@ public sealed class LedgerAlertStoreTests : IDisposable
     [Fact]
     public async Task Open_IndexShorterThanTheLog_NamesTheIndexAndBothCounts()
     {
-        using (var store = await OpenAsync())
-        {
-            store.AppendIfNew("a.0", Alert(1));
-            store.AppendIfNew("a.1", Alert(2));
-            await store.FlushAsync(CancellationToken.None);
-        }
+        await CommitTwoAlertsAsync();
 
         File.WriteAllText(Path.Combine(_dir, LedgerAlertStore.IndexFile), "0\ta.0\n");
 
@@ -105,12 +95,7 @@ public sealed class LedgerAlertStoreTests : IDisposable
     [InlineData("0\ta.0\nzz\n", ":2: not an index line")]
     public async Task Open_DamagedIndex_NamesTheLineAndField(string index, string message)
     {
-        using (var store = await OpenAsync())
-        {
-            store.AppendIfNew("a.0", Alert(1));
-            store.AppendIfNew("a.1", Alert(2));
-            await store.FlushAsync(CancellationToken.None);
-        }
+        await CommitTwoAlertsAsync();
 
         File.WriteAllText(Path.Combine(_dir, LedgerAlertStore.IndexFile), index);
 
@@ -148,6 +133,15 @@ public sealed class LedgerAlertStoreTests : IDisposable
         Assert.Null(report.Failure);
         Assert.True(EveObservationReader.TryRead(Alert(7), "t", 1, out var observation));
         Assert.Equal(builder.Serialize(observation!), Assert.Single(records));
+    }
+
+    /// <summary>A ledger holding alerts a.0 and a.1 under one checkpoint, closed again.</summary>
+    private async Task CommitTwoAlertsAsync()
+    {
+        using var store = await OpenAsync();
+        Assert.True(store.AppendIfNew("a.0", Alert(1)));
+        Assert.True(store.AppendIfNew("a.1", Alert(2)));
+        await store.FlushAsync(CancellationToken.None);
     }
 
     private async Task<LedgerAlertStore> OpenAsync() => await OpenAsync(new StixRecordBuilder("cluster"));
