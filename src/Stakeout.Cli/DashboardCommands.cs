@@ -15,6 +15,8 @@ internal static class DashboardCommands
         var listen = new Option<string>("--listen", "-l") { Description = "ADDRESS:PORT to serve on. Loopback needs nothing; any other address needs --token.", DefaultValueFactory = _ => "127.0.0.1:8080" };
         var token = TokenOption("--token");
         var model = new Option<string?>("--model", "-m") { Description = "The model artifact for the model card (default: the one summary.json names, when it is readable)." };
+        var ledger = new Option<string?>("--ledger") { Description = "The threat ledger directory the run wrote (monitor --ledger): each alert's detail shows its record and verifies it." };
+        var trustedKey = new Option<string?>("--trusted-key") { Description = "The sensor's Ed25519 public key to verify the ledger with (default: the ledger directory's own sensor.pub, with a warning)." };
         var command = new Command(
             "dashboard",
             """
@@ -25,11 +27,12 @@ internal static class DashboardCommands
               stakeout dashboard out/
               stakeout dashboard out/ --listen 127.0.0.1:9000 --model model.stakeout
               stakeout dashboard out/ --listen 0.0.0.0:8080 --token generate
+              stakeout dashboard out/ --ledger ledger/ --trusted-key sensor.pub
             """)
         {
-            run, listen, token, model,
+            run, listen, token, model, ledger, trustedKey,
         };
-        command.SetAction((parse, cancel) => ServeStoredAsync(parse.GetValue(run)!, parse.GetValue(listen)!, parse.GetValue(token), parse.GetValue(model), cancel));
+        command.SetAction((parse, cancel) => ServeStoredAsync(parse.GetValue(run)!, parse.GetValue(listen)!, parse.GetValue(token), parse.GetValue(model), (parse.GetValue(ledger), parse.GetValue(trustedKey)), cancel));
         return command;
     }
 
@@ -48,13 +51,13 @@ internal static class DashboardCommands
     }.Validate();
 
     /// <summary>Starts the dashboard of a live monitor, fed by <paramref name="hub"/> and the pipeline's counters.</summary>
-    public static async Task<LiveDashboard> StartLiveAsync(DashboardOptions options, DetectionPipeline pipeline, AlertHub hub, string modelPath, string source, CancellationToken cancel)
+    public static async Task<LiveDashboard> StartLiveAsync(DashboardOptions options, DetectionPipeline pipeline, AlertHub hub, string modelPath, string source, IAlertLedger? ledger, CancellationToken cancel)
     {
         var state = new DashboardState(new DashboardLimits(), TimeProvider.System);
         var model = pipeline.Model.Current;
         state.DeclareClasses(model.Scorer.Classes.Where((_, i) => i != model.Scorer.BenignClassIndex));
         var card = ModelCards.FromArtifact(modelPath);
-        var server = DashboardServer.Create(options, state, card, NoLedger.Instance, new DashboardRunInfo("monitor " + source));
+        var server = DashboardServer.Create(options, state, card, ledger, new DashboardRunInfo("monitor " + source));
         await server.StartAsync(cancel).ConfigureAwait(false);
         var stop = new CancellationTokenSource();
         var subscription = hub.Subscribe();
@@ -64,7 +67,7 @@ internal static class DashboardCommands
         return new LiveDashboard(server, subscription, stop, pump, sampler);
     }
 
-    private static async Task<int> ServeStoredAsync(string runDir, string listen, string? token, string? modelPath, CancellationToken cancel)
+    private static async Task<int> ServeStoredAsync(string runDir, string listen, string? token, string? modelPath, (string? Dir, string? TrustedKey) ledgerSource, CancellationToken cancel)
     {
         DashboardServer server;
         try
@@ -78,13 +81,22 @@ internal static class DashboardCommands
                 card = ModelCards.FromArtifact(path);
             }
 
-            server = DashboardServer.Create(options, state, card, NoLedger.Instance, new DashboardRunInfo("run " + Path.GetFullPath(runDir), report));
+            IAlertLedger ledger = NoLedger.Instance;
+            if (ledgerSource.Dir is not null)
+            {
+                var (view, sealedCount) = await LedgerCommands.DashboardLedger.OpenStoredAsync(ledgerSource.Dir, ledgerSource.TrustedKey, cancel).ConfigureAwait(false);
+                ledger = view;
+                await Console.Error.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
+                    $"ledger: {view.Indexed:N0} record(s) indexed{(sealedCount > 0 ? $"; {sealedCount:N0} sealed record(s) cannot be matched to alerts without opening them" : "")}")).ConfigureAwait(false);
+            }
+
+            server = DashboardServer.Create(options, state, card, ledger, new DashboardRunInfo("run " + Path.GetFullPath(runDir), report));
             await server.StartAsync(cancel).ConfigureAwait(false);
             await Console.Error.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
                 $"read {report.Alerts:N0} alert(s) from {report.Files.Count} file(s), {report.Lines:N0} line(s) ({report.OtherEvents:N0} other events, {report.BlankLines:N0} blank); model card: {(card is null ? "none (give --model)" : card.Source)}")).ConfigureAwait(false);
             await Console.Error.WriteLineAsync($"dashboard on {server.BrowserUrl} (Ctrl-C stops)").ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is ArgumentException or IOException or InvalidDataException or ArtifactException or System.Text.Json.JsonException or UnauthorizedAccessException)
+        catch (Exception ex) when (ex is ArgumentException or IOException or InvalidDataException or ArtifactException or System.Text.Json.JsonException or UnauthorizedAccessException or FormatException)
         {
             await Console.Error.WriteLineAsync($"error: {ex.Message}").ConfigureAwait(false);
             return 1;

@@ -259,6 +259,7 @@ internal static class DetectCommands
         DetectionOptions options;
         Stakeout.Dashboard.DashboardOptions? dashboardOptions = null;
         AlertHub? hub = null;
+        LedgerCommands.DashboardLedger? ledgerView = null;
         try
         {
             if (settings.Dashboard is not null)
@@ -279,7 +280,7 @@ internal static class DetectCommands
                 Console = Console.Out,
                 EveMaxBytes = (long)Math.Max(1, settings.EveMaxMb) << 20,
             });
-            sinks = await LedgerCommands.MonitorLedger.AddSinkAsync(parse, sinks, cancel).ConfigureAwait(false);
+            (sinks, ledgerView) = await LedgerCommands.MonitorLedger.AddSinkAsync(parse, sinks, cancel).ConfigureAwait(false);
             sinks = hub is null ? sinks : [.. sinks, hub];
             pipeline = new DetectionPipeline(new ModelHolder(model), options, sinks, TimeProvider.System, logger);
         }
@@ -319,7 +320,7 @@ internal static class DetectCommands
 
             if (dashboardOptions is not null)
             {
-                live = await DashboardCommands.StartLiveAsync(dashboardOptions, pipeline, hub!, modelPath, settings.Source, stop.Token).ConfigureAwait(false);
+                live = await DashboardCommands.StartLiveAsync(dashboardOptions, pipeline, hub!, modelPath, settings.Source, ledgerView, stop.Token).ConfigureAwait(false);
             }
 
             await pipeline.RunAsync([source], stop.Token, duration.Token).ConfigureAwait(false);

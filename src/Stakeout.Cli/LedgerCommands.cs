@@ -19,7 +19,7 @@ namespace Stakeout.Cli;
 /// `stakeout ledger append|show|verify|export` and the ledger sink of `monitor --ledger`: wiring only; the records, the
 /// log, the proofs and the verifier live in Stakeout.Ledger.
 /// </summary>
-internal static class LedgerCommands
+internal static partial class LedgerCommands
 {
     /// <summary>Exit code of `ledger verify` (and show/export) when the log fails a check.</summary>
     public const int IntegrityFailure = 3;
@@ -205,17 +205,24 @@ internal static class LedgerCommands
         private readonly ModelSigningKey _key;
         private readonly FileStream _lock;
 
-        private Writer(ModelSigningKey key, FileStream writerLock, LedgerLog log, StixRecordBuilder builder, IReadOnlyList<byte[]> recipients, IpfsReplicator? replicator)
+        private Writer(ModelSigningKey key, FileStream writerLock, LedgerLog log, string sensor, IReadOnlyList<byte[]> recipients, IpfsReplicator? replicator)
         {
             _key = key;
+            Sensor = sensor;
             _lock = writerLock;
             Replicator = replicator;
             Log = log;
-            Builder = builder;
+            Builder = new StixRecordBuilder(sensor);
             Recipients = recipients;
         }
 
         public LedgerLog Log { get; }
+
+        /// <summary>The sensor id of the log's origin.</summary>
+        public string Sensor { get; }
+
+        /// <summary>The sensor's Ed25519 public key (the one its checkpoints verify with).</summary>
+        public byte[] PublicKey => _key.PublicKey;
 
         /// <summary>The IPFS replication of --ledger-replicate, or null.</summary>
         public IpfsReplicator? Replicator { get; }
@@ -276,7 +283,7 @@ internal static class LedgerCommands
                     key.SavePublicKey(Path.Combine(dir, PublicKeyFile));
                 }
 
-                return new Writer(key, writerLock, log, new StixRecordBuilder(sensor), recipients, replicator);
+                return new Writer(key, writerLock, log, sensor, recipients, replicator);
             }
             catch
             {
@@ -767,18 +774,22 @@ internal static class LedgerCommands
             }
         }
 
-        /// <summary>The sinks with the ledger sink added when --ledger is given.</summary>
-        public static async Task<IReadOnlyList<IAlertSink>> AddSinkAsync(ParseResult parse, IReadOnlyList<IAlertSink> sinks, CancellationToken cancel)
+        /// <summary>
+        /// The sinks with the ledger sink added when --ledger is given, and the dashboard's view of that ledger (null
+        /// without --ledger): each record the sink appends is registered there, so the alert detail finds and verifies it.
+        /// </summary>
+        public static async Task<(IReadOnlyList<IAlertSink> Sinks, DashboardLedger? Ledger)> AddSinkAsync(ParseResult parse, IReadOnlyList<IAlertSink> sinks, CancellationToken cancel)
         {
             string? dir = parse.GetValue(Dir);
             if (dir is null)
             {
-                return sinks;
+                return (sinks, null);
             }
 
             string key = parse.GetValue(Key) ?? throw new ArgumentException("--ledger needs --ledger-key (the sensor's Ed25519 private key).");
             var writer = await Writer.OpenAsync(dir, key, parse.GetValue(Sensor), parse.GetValue(Recipients) ?? [], cancel, new Replication(parse.GetValue(Replicate), parse.GetValue(IpnsKey)!)).ConfigureAwait(false);
-            return [.. sinks, new LedgerAlertSink(writer)];
+            var view = DashboardLedger.ForWriter(dir, writer.Log, writer.PublicKey, writer.Sensor);
+            return ([.. sinks, new LedgerAlertSink(writer, view)], view);
         }
     }
 
@@ -800,10 +811,15 @@ internal static class LedgerCommands
     {
         private readonly Writer _writer;
         private readonly LedgerAppender _appender;
+        private readonly DashboardLedger _view;
+        private long _next;
 
-        public LedgerAlertSink(Writer writer)
+        public LedgerAlertSink(Writer writer, DashboardLedger view)
         {
             _writer = writer;
+            _view = view;
+            // One producer into the appender's FIFO, and one writer per ledger: the n-th record written gets index Size + n.
+            _next = writer.Log.Size;
             _appender = new LedgerAppender(writer.Log, new AppenderOptions(), TimeProvider.System)
             {
                 CommitFailed = e => Console.Error.WriteLine($"ledger: commit failed, retrying: {e.Message}"),
@@ -822,6 +838,7 @@ internal static class LedgerCommands
                 if (EveObservationReader.TryRead(Encoding.UTF8.GetBytes(line), "monitor", alert.Line, out var observation))
                 {
                     await _appender.WriteAsync(_writer.Record(observation!), cancellationToken).ConfigureAwait(false);
+                    _view.Register(observation!, _next++);
                 }
             }
         }

@@ -100,6 +100,137 @@ public sealed class DashboardBrowserTests : IDisposable
     }
 
     [SkippableFact]
+    public async Task LiveMonitorWithLedger_DetailShowsVerifiedRecord_AlteredBlockShowsFailed_StoredRunVerifiesAgain()
+    {
+        string keys = Path.Combine(_dir, "keys"), ledger = Path.Combine(_dir, "ledger"), output = Path.Combine(_dir, "monitor");
+        var keyResult = CliInspectTests.Run("keys", "new", "--out", keys, "--name", "sensor");
+        Assert.True(keyResult.Code == 0, keyResult.Stderr);
+        await using var chromium = await Chromium.LaunchAsync();
+        int flowPort = StakeoutProcess.FreePort(), webPort = StakeoutProcess.FreePort();
+        var (monitor, monitorErr) = StakeoutProcess.Start(
+            "monitor", "--model", Model, "--source", $"tcp://127.0.0.1:{flowPort}", "--dashboard", $"127.0.0.1:{webPort}",
+            "--ledger", ledger, "--ledger-key", Path.Combine(keys, "sensor.key"), "--ledger-sensor", "browser-test",
+            "--aggregate-window", "0", "--quiet", "--duration", "300", "--output-dir", output);
+        Process? replay = null;
+        string recordId;
+        try
+        {
+            var url = new Uri($"http://127.0.0.1:{webPort}/");
+            await WaitUntilServingAsync(url, monitor, monitorErr);
+            var problems = new List<string>();
+            var page = await chromium.NewPageAsync(problems);
+            await page.GotoAsync(url.ToString());
+            await Assertions.Expect(page.Locator("#connection")).ToHaveTextAsync("live");
+            (replay, _) = StakeoutProcess.Start("replay", SharedData.Path("cicids2017", "trafficlabelling_ddos_1000.csv"), "--to", $"tcp://127.0.0.1:{flowPort}", "--rate", "2000");
+            Assert.True(await WaitForExitAsync(replay, TimeSpan.FromMinutes(2)), "replay did not finish");
+            Assert.Equal(0, replay.ExitCode);
+            await Assertions.Expect(page.Locator("#t-in")).ToHaveTextAsync("1,000", new() { Timeout = 30_000 });
+
+            // The newest alert's record: appended by the monitor's ledger sink, checked by a full walk with the sensor's
+            // public key. The sink commits within 200 ms; the detail is fetched again on each click until it is signed.
+            var row = page.Locator("#alerts tbody tr").First;
+            await OpenUntilAsync(page, row, "verified");
+            await Assertions.Expect(page.Locator("#d-ledger")).ToContainTextAsync("included in the signed tree of checkpoint");
+            await Assertions.Expect(page.Locator("#d-ledger-facts")).ToContainTextAsync("bundle--");
+            await Assertions.Expect(page.Locator("#d-ledger-facts")).ToContainTextAsync("sealed");
+            await page.Locator("#d-record-box summary").ClickAsync();
+            await Assertions.Expect(page.Locator("#d-record")).ToContainTextAsync("\"x_stakeout_sensor\": \"browser-test\"");
+            await Assertions.Expect(page.Locator("#d-record")).ToContainTextAsync("\"type\": \"sighting\"");
+            recordId = (await page.Locator("#d-ledger-facts dd").Nth(1).TextContentAsync())!;
+            Assert.StartsWith("bundle--", recordId, StringComparison.Ordinal);
+            await page.ScreenshotAsync(new() { Path = Path.Combine(Chromium.ScreenshotDirectory, "ledger-verified.png"), FullPage = true });
+
+            // Someone with write access to the sensor's disk changes one byte of the record: the next look says so.
+            string block = AlterBlockHolding(ledger, recordId);
+            await OpenUntilAsync(page, row, "failed");
+            await Assertions.Expect(page.Locator("#d-ledger")).ToContainTextAsync("this record fails verification");
+            await Assertions.Expect(page.Locator("#d-ledger")).ToContainTextAsync("record-hash");
+            Assert.False(await page.Locator("#d-record-box").IsVisibleAsync(), "the altered record's bytes are shown as if they were the record");
+            await page.ScreenshotAsync(new() { Path = Path.Combine(Chromium.ScreenshotDirectory, "ledger-tampered.png"), FullPage = true });
+            File.Move(block + ".orig", block, overwrite: true);
+            Assert.True(problems.Count == 0, "console errors: " + string.Join(" | ", problems));
+        }
+        finally
+        {
+            if (replay is not null)
+            {
+                StakeoutProcess.KillIfRunning(replay);
+                replay.Dispose();
+            }
+
+            if (!monitor.HasExited)
+            {
+                StakeoutProcess.Signal(monitor, "-TERM");
+                await WaitForExitAsync(monitor, TimeSpan.FromSeconds(30));
+            }
+
+            StakeoutProcess.KillIfRunning(monitor);
+            monitor.Dispose();
+        }
+
+        // The finished run, served by `stakeout dashboard` with the ledger and the public key only: verified again.
+        int storedPort = StakeoutProcess.FreePort();
+        var (server, serverErr) = StakeoutProcess.Start("dashboard", output, "--listen", $"127.0.0.1:{storedPort}", "--ledger", ledger, "--trusted-key", Path.Combine(keys, "sensor.pub"));
+        try
+        {
+            var url = new Uri($"http://127.0.0.1:{storedPort}/");
+            await WaitUntilServingAsync(url, server, serverErr);
+            var page = await chromium.NewPageAsync([]);
+            await page.GotoAsync(url.ToString());
+            await OpenUntilAsync(page, page.Locator("#alerts tbody tr").First, "verified");
+            await Assertions.Expect(page.Locator("#d-ledger-facts")).ToContainTextAsync("bundle--");
+        }
+        finally
+        {
+            StakeoutProcess.Signal(server, "-TERM");
+            await WaitForExitAsync(server, TimeSpan.FromSeconds(20));
+            StakeoutProcess.KillIfRunning(server);
+            server.Dispose();
+        }
+    }
+
+    // Opens the alert's detail (fetched anew on every click) until its ledger status starts with the expected word.
+    private static async Task OpenUntilAsync(IPage page, ILocator row, string status)
+    {
+        string? text = null;
+        for (int attempt = 0; attempt < 40; attempt++)
+        {
+            await row.ClickAsync();
+            await Assertions.Expect(page.Locator("#detail")).ToBeVisibleAsync();
+            await Assertions.Expect(page.Locator("#d-ledger")).Not.ToBeEmptyAsync();
+            text = await page.Locator("#d-ledger span").First.TextContentAsync();
+            if (text is not null && text.StartsWith(status, StringComparison.Ordinal))
+            {
+                return;
+            }
+
+            await Task.Delay(250);
+        }
+
+        Assert.Fail($"the alert's ledger status stayed '{text}', never '{status}': {await page.Locator("#d-ledger").TextContentAsync()}");
+    }
+
+    // Changes one byte of the records block that holds the record; the original is kept beside it as .orig.
+    private static string AlterBlockHolding(string ledger, string recordId)
+    {
+        byte[] id = System.Text.Encoding.UTF8.GetBytes(recordId);
+        foreach (string file in Directory.EnumerateFiles(Path.Combine(ledger, "blocks"), "*", SearchOption.AllDirectories))
+        {
+            byte[] bytes = File.ReadAllBytes(file);
+            int at = bytes.AsSpan().IndexOf(id);
+            if (at >= 0)
+            {
+                File.Copy(file, file + ".orig");
+                bytes[at + id.Length - 1] ^= 0x01;
+                File.WriteAllBytes(file, bytes);
+                return file;
+            }
+        }
+
+        throw new InvalidOperationException($"no block in {ledger} holds {recordId}");
+    }
+
+    [SkippableFact]
     public async Task StoredRun_MarkupInLabelsAndFields_ShownAsTextAndRunsNothing()
     {
         const string payload = "<img src=x onerror=\"window.__xss=1\">";

@@ -259,11 +259,31 @@
     }, { replaceMerge: ['series'] });
 
     const p = $('d-ledger');
+    const facts = $('d-ledger-facts');
+    const box = $('d-record-box');
     p.replaceChildren();
+    facts.replaceChildren();
+    box.hidden = true;
+    $('d-record').textContent = '';
     if (r.ledger && r.ledger.recorded && r.ledger.record) {
       const rec = r.ledger.record;
-      p.appendChild(el('span', rec.verification, rec.verification === 'verified' ? 'ledger-verified' : 'ledger-failed'));
-      p.appendChild(el('span', ' record ' + rec.record_id + (rec.recorded_at ? ' at ' + rec.recorded_at : '') + (rec.detail ? ': ' + rec.detail : '')));
+      const cls = rec.verification === 'verified' ? 'ledger-verified' : rec.verification === 'pending' ? 'ledger-pending' : 'ledger-failed';
+      p.appendChild(el('span', rec.verification + (rec.check ? ' (' + rec.check + ')' : ''), cls));
+      if (rec.detail) p.appendChild(el('span', ': ' + rec.detail));
+      field(facts, 'ledger', r.ledger.description);
+      field(facts, 'record id', rec.record_id);
+      if (rec.index !== null && rec.index !== undefined) field(facts, 'record index', String(rec.index));
+      field(facts, 'checkpoint', rec.checkpoint);
+      if (rec.checkpoint_size !== null && rec.checkpoint_size !== undefined) field(facts, 'checkpoint size', String(rec.checkpoint_size));
+      field(facts, 'signed at', rec.recorded_at);
+      field(facts, 'signing key', rec.key_id);
+      field(facts, 'sealed', rec.sealed ? 'yes: readable only by its recipients; verified without their keys' : 'no');
+      if (rec.record) {
+        let text = rec.record;
+        try { text = JSON.stringify(JSON.parse(rec.record), null, 2); } catch (e) { /* shown as stored */ }
+        $('d-record').textContent = text;
+        box.hidden = false;
+      }
     } else {
       p.appendChild(el('span', 'not recorded', 'ledger-none'));
       p.appendChild(el('span', ' (' + (r.ledger ? r.ledger.description : 'no ledger') + ')', 'muted'));

@@ -32,6 +32,23 @@ public sealed class StixRecordBuilder
     }
 
     /// <summary>
+    /// The record's bundle id (<c>bundle--</c> and a v5 UUID): derived from the sensor and the alert's own identity (emission
+    /// time, flow id, class, first and last seen, stream and line), so the same alert always gets the same id, and the id of
+    /// a sealed record can be found again from the alert without opening it.
+    /// </summary>
+    public string RecordId(ThreatObservation observation)
+    {
+        ArgumentNullException.ThrowIfNull(observation);
+        return "bundle--" + Uuid5.Create(Uuid5.Stakeout, "record\n" + Key(observation));
+    }
+
+    // What makes an alert this alert: every id of the record is derived from it.
+    private string Key(ThreatObservation o) =>
+        string.Join('\n', _sensor, o.Timestamp.UtcDateTime.ToString("O", CultureInfo.InvariantCulture),
+            o.FlowId.ToString(CultureInfo.InvariantCulture), o.Signature, o.FirstSeen, o.LastSeen,
+            o.Stream ?? "", o.Line?.ToString(CultureInfo.InvariantCulture) ?? "");
+
+    /// <summary>
     /// The record's canonical (RFC 8785) bytes: what the log hashes and stores. Written member by member in canonical
     /// order, with no JSON tree: the same bytes as <c>CanonicalJson.Serialize(Build(observation))</c> (the tests hold it to
     /// that), at a fraction of the cost.
@@ -372,9 +389,7 @@ public sealed class StixRecordBuilder
 
     private RecordFacts Facts(ThreatObservation o)
     {
-        string key = string.Join('\n', _sensor, o.Timestamp.UtcDateTime.ToString("O", CultureInfo.InvariantCulture),
-            o.FlowId.ToString(CultureInfo.InvariantCulture), o.Signature, o.FirstSeen, o.LastSeen,
-            o.Stream ?? "", o.Line?.ToString(CultureInfo.InvariantCulture) ?? "");
+        string key = Key(o);
         var (first, last, zoneKnown) = ObservedWindow(o);
         var source = ParseAddress(o.SourceIp);
         var destination = ParseAddress(o.DestinationIp);
@@ -424,9 +439,7 @@ public sealed class StixRecordBuilder
     public JsonObject Build(ThreatObservation observation)
     {
         ArgumentNullException.ThrowIfNull(observation);
-        string key = string.Join('\n', _sensor, observation.Timestamp.UtcDateTime.ToString("O", CultureInfo.InvariantCulture),
-            observation.FlowId.ToString(CultureInfo.InvariantCulture), observation.Signature, observation.FirstSeen, observation.LastSeen,
-            observation.Stream ?? "", observation.Line?.ToString(CultureInfo.InvariantCulture) ?? "");
+        string key = Key(observation);
         string time = StixTime(observation.Timestamp);
         var objects = new JsonArray
         {
