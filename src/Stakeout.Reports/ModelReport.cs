@@ -171,7 +171,9 @@ public static class ModelReport
 
         var plot = PlotKit.Create(normalised ? "Confusion matrix, row-normalised" : "Confusion matrix, counts", "predicted label", "true label");
         double max = normalised ? 1 : Math.Max(1, Enumerable.Range(0, n).SelectMany(t => Enumerable.Range(0, n).Select(p => values[t, p])).Max());
-        MatrixPlot.Draw(plot, values, labels, labels, new ScottPlot.Colormaps.Reversed(new ScottPlot.Colormaps.Blues()), 0, max, text, normalised ? "share of the true label's rows" : "log10(rows + 1)");
+        long maxCount = m.Confusion.Matrix.SelectMany(row => row).DefaultIfEmpty(0).Max();
+        MatrixPlot.Draw(plot, values, labels, labels, new ScottPlot.Colormaps.Reversed(new ScottPlot.Colormaps.Blues()), 0, max, text,
+            normalised ? "share of the true label's rows" : "rows (log scale)", normalised ? null : MatrixPlot.CountTicks(maxCount));
         return plot;
     }
 

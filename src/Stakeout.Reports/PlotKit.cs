@@ -128,7 +128,13 @@ internal static class PlotKit
 /// <summary>A labelled matrix drawn as a heatmap: row 0 at the top, column 0 at the left, optional text in each cell.</summary>
 internal static class MatrixPlot
 {
-    public static void Draw(Plot plot, double[,] values, IReadOnlyList<string> rows, IReadOnlyList<string> columns, IColormap colormap, double min, double max, string[,]? text, string colorBarLabel)
+    /// <summary>
+    /// Draws the matrix. <paramref name="colorBarTicks"/> are (value, label) pairs for the colour bar (e.g. counts on a log
+    /// scale labelled as counts); without them the bar gets five even ticks. Few, short tick labels keep the bar's own
+    /// label clear of them.
+    /// </summary>
+    public static void Draw(Plot plot, double[,] values, IReadOnlyList<string> rows, IReadOnlyList<string> columns, IColormap colormap, double min, double max, string[,]? text, string colorBarLabel,
+        IReadOnlyList<(double Value, string Label)>? colorBarTicks = null)
     {
         int n = values.GetLength(0), m = values.GetLength(1);
         var heatmap = plot.Add.Heatmap(values);
@@ -138,6 +144,13 @@ internal static class MatrixPlot
         var bar = plot.Add.ColorBar(heatmap);
         bar.Label = colorBarLabel;
         bar.LabelStyle.FontSize = 13;
+        var ticks = new NumericManual();
+        foreach (var (value, label) in colorBarTicks ?? EvenTicks(min, max))
+        {
+            ticks.AddMajor(value, label);
+        }
+
+        bar.Axis.TickGenerator = ticks;
         PlotKit.CategoryTicksBottom(plot, columns);
         PlotKit.CategoryTicksLeft(plot, rows);
         if (text is not null)
@@ -164,6 +177,27 @@ internal static class MatrixPlot
 
         plot.Axes.SetLimits(-0.5, m - 0.5, -0.5, n - 0.5);
         plot.Grid.IsVisible = false;
+    }
+
+    private static IEnumerable<(double, string)> EvenTicks(double min, double max)
+    {
+        for (int i = 0; i <= 4; i++)
+        {
+            double v = min + ((max - min) * i / 4);
+            yield return (v, v.ToString("0.##", CultureInfo.InvariantCulture));
+        }
+    }
+
+    /// <summary>Ticks for a log10(count + 1) scale, labelled with the counts 0, 1, 10, 100, ... up to <paramref name="maxCount"/>.</summary>
+    public static IReadOnlyList<(double Value, string Label)> CountTicks(double maxCount)
+    {
+        var ticks = new List<(double, string)> { (0, "0") };
+        for (double c = 1; c <= maxCount; c *= 10)
+        {
+            ticks.Add((Math.Log10(c + 1), PlotKit.Compact(c)));
+        }
+
+        return ticks;
     }
 
     private static Color Contrast(Color background)

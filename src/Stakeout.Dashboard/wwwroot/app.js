@@ -91,16 +91,27 @@
     });
   }
 
+  // 1200 -> '1.2k', 3000000 -> '3M': axis labels that fit.
+  function compact(v) {
+    const a = Math.abs(v);
+    if (a >= 1e9) return +(v / 1e9).toFixed(1) + 'G';
+    if (a >= 1e6) return +(v / 1e6).toFixed(1) + 'M';
+    if (a >= 1e3) return +(v / 1e3).toFixed(1) + 'k';
+    return String(v);
+  }
+
   function drawTop(id, title, list) {
     const items = list.slice().reverse();
     chart(id).setOption({
       animation: false,
       title: { text: title, left: 'center', textStyle: { fontSize: 13 } },
       tooltip: { trigger: 'axis', renderMode: 'richText' },
-      grid: { left: 130, right: 30, top: 30, bottom: 44 },
-      xAxis: Object.assign({ type: 'value', name: 'alerting flows', nameGap: 28, minInterval: 1 }, axisName),
+      grid: { left: 130, right: 50, top: 30, bottom: 44 },
+      // A half-width panel holds few tick labels: three splits, compact numbers, overlaps hidden.
+      xAxis: Object.assign({ type: 'value', name: 'alerting flows', nameGap: 28, minInterval: 1, splitNumber: 3,
+        axisLabel: { hideOverlap: true, formatter: compact } }, axisName),
       yAxis: { type: 'category', data: items.map((t) => t.name), axisLabel: { fontSize: 11, width: 120, overflow: 'truncate' } },
-      series: [{ type: 'bar', itemStyle: { color: '#4a5568' }, data: items.map((t) => t.count) }],
+      series: [{ type: 'bar', itemStyle: { color: '#4a5568' }, data: items.map((t) => t.count), label: { show: true, position: 'right', fontSize: 11 } }],
     });
   }
 
