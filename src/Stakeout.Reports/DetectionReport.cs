@@ -99,7 +99,8 @@ public static class DetectionReport
     private static Plot OverTime(AlertDigest alerts, Dictionary<string, Color> colors)
     {
         var (start, width, count) = alerts.BucketLayout(48);
-        var plot = PlotKit.Create("Alerting flows over time, by class", alerts.EventTimesFromData ? "flow start time" : "time received", "alerting flows");
+        string xLabel = alerts.EventTimesFromData ? "flow start time (as the data writes it)" : "time received (UTC)";
+        var plot = PlotKit.Create("Alerting flows over time, by class", xLabel, "alerting flows");
         var totals = new double[count];
         var bars = new List<Bar>();
         foreach (string cls in alerts.Classes)
@@ -127,7 +128,11 @@ public static class DetectionReport
         }
 
         plot.Add.Bars(bars);
+        // The date-time axis replaces the bottom axis, and its label with it: name it again.
         plot.Axes.DateTimeTicksBottom();
+        plot.XLabel(xLabel, size: 15);
+        plot.Axes.Bottom.Label.FontName = PlotKit.FontName;
+        plot.Axes.Bottom.TickLabelStyle.FontSize = 13;
         plot.Axes.Margins(bottom: 0);
         plot.ShowLegend(Edge.Right);
         return plot;
