@@ -47,6 +47,27 @@ public sealed class FlowOrderTests
     }
 
     [Fact]
+    public void JavaFlowIdHash_OfAnyIPv4Flow_EqualsTheHashOfItsFlowIdText()
+    {
+        var random = new Random(23);
+        uint[] edges = [0, 1, 9, 10, 99, 100, 255, 0x0A000001, 0xC0A80A32, 0xFFFFFFFF];
+        ushort[] ports = [0, 1, 9, 10, 99, 100, 999, 1000, 9999, 10000, 65535];
+        for (int i = 0; i < 20_000; i++)
+        {
+            uint s = i < edges.Length ? edges[i] : (uint)random.NextInt64(1L << 32);
+            uint d = (uint)random.NextInt64(1L << 32);
+            ushort sp = i < ports.Length ? ports[i] : (ushort)random.Next(65536), dp = (ushort)random.Next(65536);
+            byte proto = (byte)random.Next(256);
+            var src = new Stakeout.FlowMeter.Decoding.Address(0, s, false);
+            var dst = new Stakeout.FlowMeter.Decoding.Address(0, d, false);
+
+            string text = FlowTable.FlowIdText(src, dst, sp, dp, proto);
+
+            Assert.Equal(JavaHashMapOrder.StringHash(text), FlowTable.JavaFlowIdHash(src, dst, sp, dp, proto));
+        }
+    }
+
+    [Fact]
     public void CicFlowMeterOrder_ManyFlows_OpenFlowsInBucketOrderOfTheirIdsHash()
     {
         // 300 open flows (the table grows to 512 buckets): the CSV's order must follow the Java hash of each written
