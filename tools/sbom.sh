@@ -4,7 +4,7 @@
 #                           libraries it references and every NuGet package of that graph, transitive included, with
 #                           hashes; made by the .NET tool CycloneDX, version pinned in .config/dotnet-tools.json;
 #   dashboard-web.cdx.json  the npm package the dashboard embeds (tools/dashboard-web: ECharts and what it bundles),
-#                           made by `npm sbom` (npm 9.5 and later) from the committed package-lock.json.
+#                           made by `npm sbom` (npm 10.2 and later) from the committed package-lock.json.
 # Each file is checked: JSON, bomFormat CycloneDX, at least one component. Usage: tools/sbom.sh
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -27,7 +27,7 @@ dotnet tool run dotnet-CycloneDX -- "$cli" --recursive --include-project-referen
 if ! command -v npm >/dev/null 2>&1; then
   echo "sbom: npm not found: no SBOM for tools/dashboard-web" >&2
 elif ! npm sbom --help >/dev/null 2>&1; then
-  echo "sbom: npm $(npm --version) has no 'npm sbom' (npm 9.5 and later): no SBOM for tools/dashboard-web" >&2
+  echo "sbom: npm $(npm --version) has no 'npm sbom' (npm 10.2 and later): no SBOM for tools/dashboard-web" >&2
 else
   (cd tools/dashboard-web && npm sbom --sbom-format cyclonedx --omit=dev --package-lock-only) \
     >"$out/dashboard-web.cdx.json" 2>"$out/npm-sbom.log" || { cat "$out/npm-sbom.log" >&2; exit 1; }
