@@ -45,6 +45,11 @@ rm -rf "$results"
 
 dotnet build Stakeout.slnx -c Release --nologo -v quiet -clp:ErrorsOnly
 status=0
+# Known vulnerabilities in the NuGet and npm dependencies (policy in docs/security.md, "Supply chain"): a high or
+# critical advisory in a NuGet or shipped npm package fails the run; a source that cannot be reached is named, no failure.
+bash tools/audit.sh || status=$?
+# CycloneDX SBOMs of the CLI and the dashboard's npm package in artifacts/sbom/ (about 15 s).
+bash tools/sbom.sh || status=$?
 dotnet test Stakeout.slnx -c Release --no-build --nologo \
   --logger "trx" --logger "console;verbosity=normal" --results-directory "$results" "$@" || status=$?
 
