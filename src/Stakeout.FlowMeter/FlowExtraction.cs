@@ -79,12 +79,12 @@ public static class FlowExtraction
             using var reader = CaptureReader.Open(path, weird);
             PacketFlowMeter meter;
 
-            // Two stages on two threads: reading, decoding, the flow table and the features on this one; formatting and
-            // writing the rows on the other (PipelinedRows). The rows keep the meter's order.
+            // Three stages on three threads: reading and decoding (ProcessAllPipelined's reader thread); the flow table
+            // and the features on this one; formatting and writing the rows (PipelinedRows). The rows keep the meter's order.
             using (var rows = new PipelinedRows(csv, held?.Writer))
             {
                 meter = new PacketFlowMeter(options, rows, weird);
-                meter.ProcessAll(reader, cancellationToken);
+                meter.ProcessAllPipelined(reader, cancellationToken);
                 meter.Flush();
                 rows.Complete();
             }

@@ -1,4 +1,6 @@
+using System.Collections.Concurrent;
 using System.Runtime.CompilerServices;
+using System.Runtime.ExceptionServices;
 using Stakeout.FlowMeter.Capture;
 using Stakeout.FlowMeter.Decoding;
 using Stakeout.FlowMeter.Flows;
@@ -72,6 +74,98 @@ public sealed class PacketFlowMeter
                 cancellationToken.ThrowIfCancellationRequested();
             }
         }
+    }
+
+    /// <summary>
+    /// Reads a whole capture through the meter on two threads: a reader thread reads and decodes the frames into batches
+    /// of <see cref="DecodedPacket"/>s (a small fixed pool, so a slow flow table holds the reader back instead of filling
+    /// memory), and the calling thread runs the flow table on them in capture order, so the flows and their order are
+    /// those of <see cref="ProcessAll"/>. An error on either side stops both and is thrown here. For whole files; a live
+    /// feed keeps <see cref="Process(int, long, ReadOnlySpan{byte})"/>.
+    /// </summary>
+    public void ProcessAllPipelined(CaptureReader reader, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(reader);
+        const int batchSize = 2048, batches = 6;
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        using var full = new BlockingCollection<PacketBatch>(batches);
+        using var empty = new BlockingCollection<PacketBatch>(batches);
+        for (int i = 0; i < batches; i++)
+        {
+            empty.Add(new PacketBatch(batchSize), CancellationToken.None);
+        }
+
+        ExceptionDispatchInfo? readerFailure = null;
+        var thread = new Thread(() =>
+        {
+            try
+            {
+                var batch = empty.Take(stop.Token);
+                while (reader.TryRead(out CaptureRecord record))
+                {
+                    if (_decoder.TryDecode(record.LinkType, record.TimestampMicros, record.Data, out batch.Packets[batch.Count]))
+                    {
+                        if (++batch.Count == batchSize)
+                        {
+                            full.Add(batch, stop.Token);
+                            batch = empty.Take(stop.Token);
+                        }
+                    }
+                }
+
+                full.Add(batch, stop.Token);
+            }
+            catch (OperationCanceledException) when (stop.IsCancellationRequested)
+            {
+                // The meter side failed or the caller cancelled: that side reports it.
+            }
+            catch (Exception e)
+            {
+                readerFailure = ExceptionDispatchInfo.Capture(e);
+            }
+            finally
+            {
+                full.CompleteAdding();
+            }
+        })
+        {
+            Name = "stakeout-decode",
+            IsBackground = true,
+        };
+        thread.Start();
+        try
+        {
+            foreach (var batch in full.GetConsumingEnumerable(stop.Token))
+            {
+                var packets = batch.Packets;
+                for (int i = 0; i < batch.Count; i++)
+                {
+                    _table.Add(ref packets[i]);
+                }
+
+                batch.Count = 0;
+                empty.Add(batch, stop.Token);
+            }
+        }
+        catch
+        {
+            stop.Cancel();
+            throw;
+        }
+        finally
+        {
+            thread.Join();
+        }
+
+        readerFailure?.Throw();
+        cancellationToken.ThrowIfCancellationRequested();
+    }
+
+    private sealed class PacketBatch(int size)
+    {
+        public DecodedPacket[] Packets { get; } = new DecodedPacket[size];
+
+        public int Count { get; set; }
     }
 
     /// <summary>

@@ -61,7 +61,7 @@ public enum WeirdReason
     CicFlowMeterMisreadFrame,
 }
 
-/// <summary>Counts of <see cref="WeirdReason"/> plus the packet totals they are part of. Not thread-safe: one per pipeline.</summary>
+/// <summary>Counts of <see cref="WeirdReason"/> plus the packet totals they are part of. One per pipeline: <see cref="Add"/> is atomic (the decoder and the flow table of a pipelined meter count from two threads); the totals belong to the reader side.</summary>
 public sealed class WeirdCounters
 {
     private static readonly WeirdReason[] AllReasons = Enum.GetValues<WeirdReason>();
@@ -78,7 +78,7 @@ public sealed class WeirdCounters
     public long IPv4Fragments { get; internal set; }
 
     /// <summary>Adds one to <paramref name="reason"/>.</summary>
-    public void Add(WeirdReason reason) => _counts[(int)reason]++;
+    public void Add(WeirdReason reason) => Interlocked.Increment(ref _counts[(int)reason]);
 
     /// <summary>The count of <paramref name="reason"/>.</summary>
     public long this[WeirdReason reason] => _counts[(int)reason];
