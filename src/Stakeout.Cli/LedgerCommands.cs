@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using System.Threading.Channels;
 using Stakeout.Cluster;
 using Stakeout.Detection;
 using Stakeout.Ledger.Checkpoints;
@@ -55,6 +56,7 @@ internal static partial class LedgerCommands
         var recipients = new Option<string[]>("--recipient") { Description = "Seal each record to this X25519 public key (repeatable); the log commits to the ciphertext.", AllowMultipleArgumentsPerToken = false };
         var every = new Option<int>("--checkpoint-every") { Description = "Checkpoint (and fsync) at the latest after this many records.", DefaultValueFactory = _ => 2048 };
         var delay = new Option<double>("--checkpoint-ms") { Description = "Checkpoint at the latest this many milliseconds after the first record not yet durable.", DefaultValueFactory = _ => 200 };
+        var giveUp = new Option<double>("--give-up-after") { Description = "Seconds of failing commits (a full disk, a read-only directory) before the run stops with exit 1; 0 retries for ever.", DefaultValueFactory = _ => 30 };
         var replicate = LedgerIpfsCommands.ReplicateOption();
         var ipnsKey = LedgerIpfsCommands.IpnsKeyOption();
         var command = new Command(
@@ -64,7 +66,9 @@ internal static partial class LedgerCommands
             checkpoints. A record is acknowledged only once its checkpoint is durable (fsynced): stdout gets one line per
             checkpoint, `ack FIRST LAST CHECKPOINT_CID`, and after a crash every acknowledged record is in the log.
             Events that are not alerts are counted and skipped; a malformed line stops the run at that line (the records
-            before it are committed) and names the file, line and field.
+            before it are committed) and names the file, line and field. A commit that fails (a full disk) is retried with
+            backoff; after --give-up-after seconds without one succeeding the run stops with exit 1, saying how many
+            records were acknowledged; the log stays valid up to its last checkpoint.
 
             Examples:
               stakeout ledger append ledger/ out/alerts.json --key ~/.stakeout/sensor.key --sensor edge-1
@@ -73,11 +77,16 @@ internal static partial class LedgerCommands
               stakeout ledger append ledger/ alerts.json -k sensor.key --ledger-replicate http://127.0.0.1:5001
             """)
         {
-            dir, input, key, sensor, recipients, every, delay, replicate, ipnsKey,
+            dir, input, key, sensor, recipients, every, delay, giveUp, replicate, ipnsKey,
         };
         command.SetAction((parse, cancel) => AppendAsync(
             parse.GetValue(dir)!, parse.GetValue(input)!, parse.GetValue(key)!, parse.GetValue(sensor), parse.GetValue(recipients) ?? [],
-            new AppenderOptions { CheckpointEvery = parse.GetValue(every), MaxDelay = TimeSpan.FromMilliseconds(parse.GetValue(delay)) },
+            new AppenderOptions
+            {
+                CheckpointEvery = parse.GetValue(every),
+                MaxDelay = TimeSpan.FromMilliseconds(parse.GetValue(delay)),
+                GiveUpAfter = parse.GetValue(giveUp) > 0 ? TimeSpan.FromSeconds(parse.GetValue(giveUp)) : null,
+            },
             new Replication(parse.GetValue(replicate), parse.GetValue(ipnsKey)!), cancel));
         return command;
     }
@@ -400,7 +409,22 @@ internal static partial class LedgerCommands
             return 130;
         }
 
-        await appender.CompleteAsync(cancel).ConfigureAwait(false);
+        catch (ChannelClosedException e) when (e.InnerException is LedgerCommitException)
+        {
+            // The appender gave up (below, CompleteAsync rethrows the reason): stop reading.
+        }
+
+        try
+        {
+            await appender.CompleteAsync(cancel).ConfigureAwait(false);
+        }
+        catch (LedgerCommitException e)
+        {
+            await Console.Error.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
+                $"error: ledger {dir}: {e.Message}; {acknowledged} record(s) of this run acknowledged (durable, printed as ack lines), {alerts - acknowledged} not in the log (line {lineNumber} of {source} read); the log still holds {writer.Log.DurableSize} record(s) and verifies up to head {writer.Log.HeadCid?.ToString() ?? "(none)"}")).ConfigureAwait(false);
+            return 1;
+        }
+
         await Console.Error.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
             $"ledger: {lineNumber} line(s) read from {source}: {alerts} alert(s) appended and acknowledged ({acknowledged} durable), {skipped} non-alert line(s) skipped; log {writer.Log.Origin} now holds {writer.Log.DurableSize} record(s), head {writer.Log.HeadCid}")).ConfigureAwait(false);
         return exit;

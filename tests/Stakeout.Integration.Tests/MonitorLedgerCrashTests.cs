@@ -115,7 +115,7 @@ public sealed class MonitorLedgerCrashTests(ITestOutputHelper output) : IDisposa
         output.WriteLine($"signed records after each round (kills, then SIGTERM): {string.Join(", ", sizes)}");
         Assert.True(sizes.Count >= 3, $"too few rounds reached a checkpoint: {string.Join(", ", sizes)}");
         Assert.True(sizes[^2] > 0, "no kill round left any signed record");
-        Assert.True(sizes.Zip(sizes.Skip(1)).Count(p => p.First % 1000 != 0 || p.Second % 1000 != 0) > 0, "no kill landed mid-stream: " + string.Join(", ", sizes));
+        Assert.True(sizes.Any(s => s % 1000 != 0), "no kill landed mid-stream: " + string.Join(", ", sizes));
     }
 
     private static List<string> RecordIds(string ledger, string pub)

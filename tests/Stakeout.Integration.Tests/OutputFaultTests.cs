@@ -112,6 +112,50 @@ public sealed class OutputFaultTests : IDisposable
         }
     }
 
+    [SkippableFact]
+    public void LedgerAppend_DiskFull_GivesUpWithOneClearError_AndTheLogVerifiesWithEveryAcknowledgedRecord()
+    {
+        string data = SharedData.Path("cicids2017", "trafficlabelling_ddos_1000.csv");
+        string model = Path.Combine(_dir, "m.stakeout");
+        TinyModel.Save(model);
+        var detect = CliInspectTests.Run("detect", "-m", model, data, "-o", Path.Combine(_dir, "detect"), "--aggregate-window", "0");
+        Assert.True(detect.Code == 0, detect.Stderr);
+        var keys = CliInspectTests.Run("keys", "new", "--out", Path.Combine(_dir, "keys"), "--name", "s");
+        Assert.True(keys.Code == 0, keys.Stderr);
+        string ledger = Mount("ledger", "size=256k");
+
+        // About 1.5 KB a record: the 256 KiB disk fills after a few checkpoints of 64; before this, append retried for ever.
+        var (code, stdout, stderr) = CliInspectTests.Run("ledger", "append", ledger, Path.Combine(_dir, "detect", "alerts.json"),
+            "--key", Path.Combine(_dir, "keys", "s.key"), "--checkpoint-every", "64", "--give-up-after", "2");
+
+        Assert.Equal(1, code);
+        AssertOneClearError(stderr, ledger);
+        Assert.Contains("No space left", stderr, StringComparison.Ordinal);
+        long acknowledged = stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Where(l => l.StartsWith("ack ", StringComparison.Ordinal))
+            .Sum(l => long.Parse(l.Split(' ')[2], System.Globalization.CultureInfo.InvariantCulture) - long.Parse(l.Split(' ')[1], System.Globalization.CultureInfo.InvariantCulture) + 1);
+        Assert.True(acknowledged is > 0 and < 1000, $"{acknowledged} records acknowledged: the disk never filled or never took one");
+        var verify = CliInspectTests.Run("ledger", "verify", ledger, "--trusted-key", Path.Combine(_dir, "keys", "s.pub"), "--json");
+        Assert.True(verify.Code == 0, verify.Stdout + verify.Stderr);
+        using var report = JsonDocument.Parse(verify.Stdout);
+        Assert.Equal(acknowledged, report.RootElement.GetProperty("records_verified").GetInt64());
+    }
+
+    [SkippableFact]
+    public void LedgerAppend_ReadOnlyLedgerDir_FailsWithOneLineNamingIt()
+    {
+        var keys = CliInspectTests.Run("keys", "new", "--out", Path.Combine(_dir, "keys"), "--name", "s");
+        Assert.True(keys.Code == 0, keys.Stderr);
+        string alerts = Path.Combine(_dir, "alerts.json");
+        File.WriteAllText(alerts, "");
+        string ledger = Mount("ro-ledger", "size=1m,ro");
+
+        var (code, _, stderr) = CliInspectTests.Run("ledger", "append", ledger, alerts, "--key", Path.Combine(_dir, "keys", "s.key"));
+
+        Assert.NotEqual(0, code);
+        AssertOneClearError(stderr, ledger);
+        Assert.Empty(Directory.EnumerateFileSystemEntries(ledger));
+    }
+
     private static void AssertOneClearError(string stderr, string directory)
     {
         Assert.DoesNotContain(" at Stakeout.", stderr, StringComparison.Ordinal);

@@ -144,6 +144,57 @@ public sealed class LedgerLogTests : IDisposable
     }
 
     [Fact]
+    public async Task Appender_CommitsFailPastGiveUpAfter_CompleteThrowsWithTheCause_WritesFailToo_AndTheLogKeepsWhatWasDurable()
+    {
+        var store = new FailingStore(_fx.Store);
+        var log = await LedgerLog.OpenAsync(store, _fx.Head, _fx.Signer, _fx.Options, TimeProvider.System, CancellationToken.None);
+        var acked = new List<CommitReceipt>();
+        var options = new AppenderOptions { CheckpointEvery = 10, MaxDelay = TimeSpan.FromMilliseconds(5), RetryDelay = TimeSpan.FromMilliseconds(5), GiveUpAfter = TimeSpan.FromMilliseconds(100) };
+        var appender = new LedgerAppender(log, options, TimeProvider.System) { Committed = acked.Add };
+        appender.Start();
+        for (int i = 0; i < 10; i++)
+        {
+            await appender.WriteAsync(LedgerFixture.Record(i), CancellationToken.None);
+        }
+
+        while (acked.Count == 0)
+        {
+            await Task.Delay(5);
+        }
+
+        store.Fail = true; // the disk is full from now on
+        for (int i = 10; i < 25; i++)
+        {
+            await appender.WriteAsync(LedgerFixture.Record(i), CancellationToken.None);
+        }
+
+        var e = await Assert.ThrowsAsync<LedgerCommitException>(() => appender.CompleteAsync(CancellationToken.None));
+        await appender.DisposeAsync(); // reported once, by CompleteAsync
+        await Assert.ThrowsAsync<System.Threading.Channels.ChannelClosedException>(() => appender.WriteAsync(LedgerFixture.Record(99), CancellationToken.None).AsTask());
+
+        Assert.IsType<IOException>(e.InnerException);
+        Assert.Contains("No space left on device", e.Message, StringComparison.Ordinal);
+        Assert.Equal(15, e.Unacknowledged);
+        Assert.True(appender.Failures >= 2, $"{appender.Failures} failed tries: it gave up without retrying");
+        Assert.Equal(10, acked.Sum(r => r.Count));
+        var report = await _fx.VerifyAsync();
+        Assert.True(report.Ok, report.Failure?.ToString());
+        Assert.Equal(10, report.RecordsVerified);
+    }
+
+    private sealed class FailingStore(DirectoryBlockStore inner) : IBlockStore
+    {
+        public volatile bool Fail;
+
+        public string Name => inner.Name;
+
+        public ValueTask<Cid> PutAsync(ReadOnlyMemory<byte> block, ulong codec, CancellationToken cancellationToken) =>
+            Fail ? throw new IOException("No space left on device") : inner.PutAsync(block, codec, cancellationToken);
+
+        public ValueTask<byte[]?> GetAsync(Cid cid, CancellationToken cancellationToken) => inner.GetAsync(cid, cancellationToken);
+    }
+
+    [Fact]
     public async Task DirectoryStore_HalfWrittenTemporaryFile_IsRemovedAndBlocksRoundTrip()
     {
         var cid = await _fx.Store.PutAsync("hello"u8.ToArray(), Cid.RawCodec, CancellationToken.None);

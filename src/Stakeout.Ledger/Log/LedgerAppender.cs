@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Threading.Channels;
 
 namespace Stakeout.Ledger.Log;
@@ -17,9 +18,21 @@ public sealed record AppenderOptions
     /// <summary>Wait after a failed commit before the next try (doubles up to 30 s). Default 200 ms.</summary>
     public TimeSpan RetryDelay { get; init; } = TimeSpan.FromMilliseconds(200);
 
+    /// <summary>
+    /// Give up when commits have failed for this long without one succeeding (null, the default: retry for ever, as a
+    /// monitor must). The loop then ends with a <see cref="LedgerCommitException"/>; records not yet durable are never
+    /// acknowledged, and producers' writes fail with it.
+    /// </summary>
+    public TimeSpan? GiveUpAfter { get; init; }
+
     /// <summary>Checks the options; the message names the option.</summary>
     public void Validate()
     {
+        if (GiveUpAfter is { } giveUp && giveUp < TimeSpan.Zero)
+        {
+            throw new ArgumentException($"GiveUpAfter ({giveUp}) cannot be negative.", nameof(GiveUpAfter));
+        }
+
         if (CheckpointEvery < 1)
         {
             throw new ArgumentException($"CheckpointEvery ({CheckpointEvery}) must be at least 1.", nameof(CheckpointEvery));
@@ -35,6 +48,13 @@ public sealed record AppenderOptions
             throw new ArgumentException($"Capacity ({Capacity}) must be at least 1.", nameof(Capacity));
         }
     }
+}
+
+/// <summary>Commits kept failing for <see cref="AppenderOptions.GiveUpAfter"/>; the inner exception is the last failure.</summary>
+public sealed class LedgerCommitException(string message, Exception inner) : Exception(message, inner)
+{
+    /// <summary>Records that were appended but never made durable (not acknowledged).</summary>
+    public int Unacknowledged { get; init; }
 }
 
 /// <summary>
@@ -81,7 +101,19 @@ public sealed class LedgerAppender : IAsyncDisposable
     public LedgerLog Log => _log;
 
     /// <summary>Starts the loop.</summary>
-    public void Start() => _loop ??= Task.Run(() => RunAsync(_stop.Token));
+    public void Start() => _loop ??= Task.Run(async () =>
+    {
+        try
+        {
+            await RunAsync(_stop.Token).ConfigureAwait(false);
+        }
+        catch (LedgerCommitException e)
+        {
+            // Producers waiting on a full queue (or writing later) get the reason instead of waiting for ever.
+            _channel.Writer.TryComplete(e);
+            throw;
+        }
+    });
 
     /// <summary>Queues a record (its canonical bytes); waits only when the queue is full.</summary>
     public ValueTask WriteAsync(byte[] record, CancellationToken cancellationToken)
@@ -100,9 +132,19 @@ public sealed class LedgerAppender : IAsyncDisposable
         Start();
         using (cancellationToken.Register(() => _stop.Cancel()))
         {
-            await _loop!.ConfigureAwait(false);
+            try
+            {
+                await _loop!.ConfigureAwait(false);
+            }
+            catch (LedgerCommitException)
+            {
+                _failureReported = true; // thrown to the caller here; DisposeAsync does not throw it again
+                throw;
+            }
         }
     }
+
+    private bool _failureReported;
 
     /// <inheritdoc />
     public async ValueTask DisposeAsync()
@@ -113,6 +155,10 @@ public sealed class LedgerAppender : IAsyncDisposable
             try
             {
                 await _loop.ConfigureAwait(false);
+            }
+            catch (LedgerCommitException) when (_failureReported)
+            {
+                // Already thrown by CompleteAsync.
             }
             finally
             {
@@ -173,6 +219,7 @@ public sealed class LedgerAppender : IAsyncDisposable
     private async Task CommitWithRetryAsync(CancellationToken cancellationToken)
     {
         var delay = _options.RetryDelay;
+        DateTimeOffset? failingSince = null;
         while (_log.PendingCount > 0)
         {
             CommitReceipt? receipt;
@@ -183,6 +230,17 @@ public sealed class LedgerAppender : IAsyncDisposable
             catch (Exception e) when (e is IOException or UnauthorizedAccessException or HttpRequestException)
             {
                 Interlocked.Increment(ref _failures);
+                var now = _time.GetUtcNow();
+                failingSince ??= now;
+                if (_options.GiveUpAfter is { } giveUp && now - failingSince.Value >= giveUp)
+                {
+                    throw new LedgerCommitException(
+                        string.Create(CultureInfo.InvariantCulture, $"the ledger could not be committed for {(now - failingSince.Value).TotalSeconds:0.#} s ({Interlocked.Read(ref _failures)} failed tries), giving up: {e.Message}"), e)
+                    {
+                        Unacknowledged = _log.PendingCount + _channel.Reader.Count,
+                    };
+                }
+
                 CommitFailed?.Invoke(e);
                 await Task.Delay(delay, _time, cancellationToken).ConfigureAwait(false);
                 delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromSeconds(30).Ticks));
