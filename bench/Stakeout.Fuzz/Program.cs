@@ -32,7 +32,8 @@ string repo = FindRepoRoot();
 shared = shared.Length > 0 ? shared : Path.GetFullPath(Path.Combine(repo, "..", "shared", "data"));
 findings = findings.Length > 0 ? findings : Path.Combine(repo, "artifacts", "fuzz-findings");
 using var csv = new CsvTarget();
-FuzzTarget[] all = [csv, new PcapTarget(), new ArtifactTarget(), new ArtifactSectionsTarget(), new LedgerRecordTarget(), new LedgerCheckpointTarget(), new FlowBatchTarget()];
+using var dashboard = new DashboardQueryTarget();
+FuzzTarget[] all = [csv, new PcapTarget(), new ArtifactTarget(), new ArtifactSectionsTarget(), new LedgerRecordTarget(), new LedgerCheckpointTarget(), new LedgerBlocksTarget(), new FlowBatchTarget(), dashboard];
 var chosen = target == "all" ? all : all.Where(t => t.Name == target).ToArray();
 if (chosen.Length == 0)
 {
