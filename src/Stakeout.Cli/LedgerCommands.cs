@@ -837,6 +837,7 @@ internal static partial class LedgerCommands
         private readonly LedgerAppender _appender;
         private readonly DashboardLedger _view;
         private long _next;
+        private long _unreadable;
 
         public LedgerAlertSink(Writer writer, DashboardLedger view)
         {
@@ -864,6 +865,12 @@ internal static partial class LedgerCommands
                     await _appender.WriteAsync(_writer.Record(observation!), cancellationToken).ConfigureAwait(false);
                     _view.Register(observation!, _next++);
                 }
+                else
+                {
+                    // Cannot happen for an alert the pipeline wrote; if it ever does, it is counted and said, not lost quietly.
+                    _unreadable++;
+                    await Console.Error.WriteLineAsync($"ledger: the alert of {alert.Stream} line {alert.Line} did not read back as an EVE alert; not appended").ConfigureAwait(false);
+                }
             }
         }
 
@@ -872,7 +879,7 @@ internal static partial class LedgerCommands
         public async ValueTask DisposeAsync()
         {
             await _appender.CompleteAsync(CancellationToken.None).ConfigureAwait(false);
-            await Console.Error.WriteLineAsync($"ledger: {_writer.Log.DurableSize} record(s) in {_writer.Log.Origin}, head {_writer.Log.HeadCid}").ConfigureAwait(false);
+            await Console.Error.WriteLineAsync($"ledger: {_writer.Log.DurableSize} record(s) in {_writer.Log.Origin}, head {_writer.Log.HeadCid}{(_unreadable > 0 ? $"; {_unreadable} alert(s) not appended (unreadable)" : "")}").ConfigureAwait(false);
             await _appender.DisposeAsync().ConfigureAwait(false);
             await _writer.DisposeAsync().ConfigureAwait(false);
         }
