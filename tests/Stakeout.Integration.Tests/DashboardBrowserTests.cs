@@ -82,20 +82,7 @@ public sealed class DashboardBrowserTests : IDisposable
         }
         finally
         {
-            if (replay is not null)
-            {
-                StakeoutProcess.KillIfRunning(replay);
-                replay.Dispose();
-            }
-
-            if (!monitor.HasExited)
-            {
-                StakeoutProcess.Signal(monitor, "-TERM");
-                await WaitForExitAsync(monitor, TimeSpan.FromSeconds(30));
-            }
-
-            StakeoutProcess.KillIfRunning(monitor);
-            monitor.Dispose();
+            await StopAsync(replay, monitor);
         }
     }
 
@@ -152,20 +139,7 @@ public sealed class DashboardBrowserTests : IDisposable
         }
         finally
         {
-            if (replay is not null)
-            {
-                StakeoutProcess.KillIfRunning(replay);
-                replay.Dispose();
-            }
-
-            if (!monitor.HasExited)
-            {
-                StakeoutProcess.Signal(monitor, "-TERM");
-                await WaitForExitAsync(monitor, TimeSpan.FromSeconds(30));
-            }
-
-            StakeoutProcess.KillIfRunning(monitor);
-            monitor.Dispose();
+            await StopAsync(replay, monitor);
         }
 
         // The finished run, served by `stakeout dashboard` with the ledger and the public key only: verified again.
@@ -187,6 +161,25 @@ public sealed class DashboardBrowserTests : IDisposable
             StakeoutProcess.KillIfRunning(server);
             server.Dispose();
         }
+    }
+
+    // Ends the test's own replay, then stops its monitor with SIGTERM (killed only if it does not stop within 30 s).
+    private static async Task StopAsync(Process? replay, Process monitor)
+    {
+        if (replay is not null)
+        {
+            StakeoutProcess.KillIfRunning(replay);
+            replay.Dispose();
+        }
+
+        if (!monitor.HasExited)
+        {
+            StakeoutProcess.Signal(monitor, "-TERM");
+            await WaitForExitAsync(monitor, TimeSpan.FromSeconds(30));
+        }
+
+        StakeoutProcess.KillIfRunning(monitor);
+        monitor.Dispose();
     }
 
     // Opens the alert's detail (fetched anew on every click) until its ledger status starts with the expected word.
