@@ -131,7 +131,7 @@ internal static class DemoCommands
         if (code == 0 && dashboard)
         {
             Terminal.Out.MarkupLine($"[bold]Dashboard[/] of the finished run: http://127.0.0.1:{dashboardPort}/ (Ctrl-C to stop)");
-            return await run(["dashboard", monitor, "--listen", $"127.0.0.1:{dashboardPort}", "--model", model], cancel).ConfigureAwait(false);
+            return await run(["dashboard", monitor, "--listen", $"127.0.0.1:{dashboardPort}", "--model", model, "--ledger", ledger, "--trusted-key", Path.Combine(keys, "demo.pub")], cancel).ConfigureAwait(false);
         }
 
         return code;
