@@ -12,15 +12,17 @@ public sealed partial class LedgerCliTests : IDisposable
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
-    /// <summary>Real alerts: the tiny model over the DDoS TrafficLabelling extract, one alert per flow.</summary>
-    private string Alerts()
+    private string Alerts() => AlertsIn(_dir);
+
+    /// <summary>Real alerts in DIR/detect/alerts.json: the tiny model over the DDoS TrafficLabelling extract, one alert per flow.</summary>
+    internal static string AlertsIn(string dir)
     {
         string data = SharedData.Path("cicids2017", "trafficlabelling_ddos_1000.csv");
-        string model = Path.Combine(_dir, "m.stakeout");
+        string model = Path.Combine(dir, "m.stakeout");
         TinyModel.Save(model);
-        var detect = CliInspectTests.Run("detect", "--model", model, data, "--output-dir", Path.Combine(_dir, "detect"), "--aggregate-window", "0");
+        var detect = CliInspectTests.Run("detect", "--model", model, data, "--output-dir", Path.Combine(dir, "detect"), "--aggregate-window", "0");
         Assert.True(detect.Code == 0, detect.Stderr);
-        string alerts = Path.Combine(_dir, "detect", "alerts.json");
+        string alerts = Path.Combine(dir, "detect", "alerts.json");
         Assert.True(File.ReadLines(alerts).Count() > 100, "the tiny model should flag many of the DDoS flows");
         return alerts;
     }

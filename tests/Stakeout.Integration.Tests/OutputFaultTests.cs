@@ -115,17 +115,13 @@ public sealed class OutputFaultTests : IDisposable
     [SkippableFact]
     public void LedgerAppend_DiskFull_GivesUpWithOneClearError_AndTheLogVerifiesWithEveryAcknowledgedRecord()
     {
-        string data = SharedData.Path("cicids2017", "trafficlabelling_ddos_1000.csv");
-        string model = Path.Combine(_dir, "m.stakeout");
-        TinyModel.Save(model);
-        var detect = CliInspectTests.Run("detect", "-m", model, data, "-o", Path.Combine(_dir, "detect"), "--aggregate-window", "0");
-        Assert.True(detect.Code == 0, detect.Stderr);
+        string alerts = LedgerCliTests.AlertsIn(_dir);
         var keys = CliInspectTests.Run("keys", "new", "--out", Path.Combine(_dir, "keys"), "--name", "s");
         Assert.True(keys.Code == 0, keys.Stderr);
         string ledger = Mount("ledger", "size=256k");
 
         // About 1.5 KB a record: the 256 KiB disk fills after a few checkpoints of 64; before this, append retried for ever.
-        var (code, stdout, stderr) = CliInspectTests.Run("ledger", "append", ledger, Path.Combine(_dir, "detect", "alerts.json"),
+        var (code, stdout, stderr) = CliInspectTests.Run("ledger", "append", ledger, alerts,
             "--key", Path.Combine(_dir, "keys", "s.key"), "--checkpoint-every", "64", "--give-up-after", "2");
 
         Assert.Equal(1, code);
