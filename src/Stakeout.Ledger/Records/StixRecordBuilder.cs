@@ -39,8 +39,15 @@ public sealed class StixRecordBuilder
     public string RecordId(ThreatObservation observation)
     {
         ArgumentNullException.ThrowIfNull(observation);
-        return "bundle--" + Uuid5.Create(Uuid5.Stakeout, "record\n" + Key(observation));
+        return BundleId(Key(observation));
     }
+
+    // The ids derived from an alert's key: one definition each, for the fast writer, the JSON tree and RecordId.
+    private static string BundleId(string key) => "bundle--" + Uuid5.Create(Uuid5.Stakeout, "record\n" + key);
+
+    private static string SightingId(string key) => "sighting--" + Uuid5.Create(Uuid5.Stakeout, "sighting\n" + key);
+
+    private static string ObservedDataId(string key) => "observed-data--" + Uuid5.Create(Uuid5.Stakeout, "observed-data\n" + key);
 
     // What makes an alert this alert: every id of the record is derived from it.
     private string Key(ThreatObservation o) =>
@@ -403,9 +410,9 @@ public sealed class StixRecordBuilder
             source,
             destination,
             anyAddress is { } a ? ProtocolNames(o, a.Type == "ipv6-addr") : [],
-            "observed-data--" + Uuid5.Create(Uuid5.Stakeout, "observed-data\n" + key),
-            "sighting--" + Uuid5.Create(Uuid5.Stakeout, "sighting\n" + key),
-            "bundle--" + Uuid5.Create(Uuid5.Stakeout, "record\n" + key));
+            ObservedDataId(key),
+            SightingId(key),
+            BundleId(key));
     }
 
     // A handful of classes, seen over and over: their attack-pattern ids are derived once.
@@ -503,7 +510,7 @@ public sealed class StixRecordBuilder
                 }
             }
 
-            observedDataId = "observed-data--" + Uuid5.Create(Uuid5.Stakeout, "observed-data\n" + key);
+            observedDataId = ObservedDataId(key);
             objects.Add(new JsonObject
             {
                 ["type"] = "observed-data",
@@ -523,7 +530,7 @@ public sealed class StixRecordBuilder
         {
             ["type"] = "sighting",
             ["spec_version"] = "2.1",
-            ["id"] = "sighting--" + Uuid5.Create(Uuid5.Stakeout, "sighting\n" + key),
+            ["id"] = SightingId(key),
             ["created"] = time,
             ["modified"] = time,
             ["created_by_ref"] = _identityId,
@@ -561,7 +568,7 @@ public sealed class StixRecordBuilder
         return new JsonObject
         {
             ["type"] = "bundle",
-            ["id"] = "bundle--" + Uuid5.Create(Uuid5.Stakeout, "record\n" + key),
+            ["id"] = BundleId(key),
             ["objects"] = objects,
         };
     }
