@@ -198,6 +198,15 @@ internal static partial class LedgerCommands
 
     private sealed record LedgerConfig(string Sensor, string Origin, string PublicKey);
 
+    /// <summary>DIR/ledger.json (the sensor and origin the ledger was created with), or null when there is none yet.</summary>
+    private static async Task<LedgerConfig?> ReadConfigAsync(string dir, CancellationToken cancel)
+    {
+        string path = Path.Combine(dir, ConfigFile);
+        return File.Exists(path)
+            ? JsonSerializer.Deserialize<LedgerConfig>(await File.ReadAllTextAsync(path, cancel).ConfigureAwait(false), Json.Options)
+            : null;
+    }
+
     /// <summary>--ledger-replicate and --ledger-ipns-key as given (Nodes null: no replication).</summary>
     private sealed record Replication(string? Nodes, string IpnsKey);
 
@@ -258,7 +267,7 @@ internal static partial class LedgerCommands
                 Directory.CreateDirectory(dir);
                 writerLock = LockForWriting(dir);
                 string configPath = Path.Combine(dir, ConfigFile);
-                LedgerConfig? config = File.Exists(configPath) ? JsonSerializer.Deserialize<LedgerConfig>(await File.ReadAllTextAsync(configPath, cancel).ConfigureAwait(false), Json.Options) : null;
+                LedgerConfig? config = await ReadConfigAsync(dir, cancel).ConfigureAwait(false);
                 sensor ??= config?.Sensor ?? DefaultSensor();
                 if (config is not null && config.Sensor != sensor)
                 {

@@ -59,18 +59,11 @@ internal static partial class LedgerCommands
         internal static async Task<(DashboardLedger Ledger, int Sealed)> OpenStoredAsync(string dir, string? trustedKey, CancellationToken cancel)
         {
             var (_, headCid, key) = await ResolveAsync(dir, trustedKey, checkpoint: null, cancel).ConfigureAwait(false);
-            string configPath = Path.Combine(dir, ConfigFile);
-            if (!File.Exists(configPath))
-            {
-                throw new ArgumentException($"{configPath} does not exist: {dir} is not a Stakeout ledger directory.");
-            }
-
-            var config = JsonSerializer.Deserialize<LedgerConfig>(await File.ReadAllTextAsync(configPath, cancel).ConfigureAwait(false), Json.Options)
-                ?? throw new InvalidDataException($"{configPath}: empty.");
+            var config = await ReadConfigAsync(dir, cancel).ConfigureAwait(false)
+                ?? throw new ArgumentException($"{Path.Combine(dir, ConfigFile)} is missing or empty: {dir} is not a Stakeout ledger directory.");
             var ledger = new DashboardLedger(dir, key, config.Sensor, live: false,
                 $"local log {Path.GetFullPath(dir)} ({config.Origin}), trusted key {Ed25519.KeyId(key)}{(trustedKey is null ? " read from the directory itself" : "")}");
             int sealedCount = 0;
-            var ids = new List<(long Index, string Id)>();
             var report = await LedgerVerifier.VerifyAsync(ledger._store, headCid, new VerifyOptions
             {
                 TrustedKey = key,
@@ -85,15 +78,10 @@ internal static partial class LedgerCommands
                     using var doc = JsonDocument.Parse(record);
                     if (doc.RootElement.TryGetProperty("id", out var id) && id.ValueKind == JsonValueKind.String)
                     {
-                        ids.Add((i, id.GetString()!));
+                        ledger._indexById.TryAdd(id.GetString()!, i);
                     }
                 },
             }, cancel).ConfigureAwait(false);
-            foreach (var (index, id) in ids)
-            {
-                ledger._indexById.TryAdd(id, index);
-            }
-
             if (!report.Ok)
             {
                 // Still served: the detail page of every alert says the log fails and where; the operator sees it now too.

@@ -72,6 +72,7 @@ public sealed class LedgerAppender : IAsyncDisposable
     private readonly Channel<byte[]> _channel;
     private readonly CancellationTokenSource _stop = new();
     private Task? _loop;
+    private bool _failureReported; // CompleteAsync threw the LedgerCommitException; DisposeAsync does not throw it again
 
     /// <summary>An appender over <paramref name="log"/>; call <see cref="Start"/>.</summary>
     public LedgerAppender(LedgerLog log, AppenderOptions options, TimeProvider time)
@@ -138,13 +139,11 @@ public sealed class LedgerAppender : IAsyncDisposable
             }
             catch (LedgerCommitException)
             {
-                _failureReported = true; // thrown to the caller here; DisposeAsync does not throw it again
+                _failureReported = true;
                 throw;
             }
         }
     }
-
-    private bool _failureReported;
 
     /// <inheritdoc />
     public async ValueTask DisposeAsync()
