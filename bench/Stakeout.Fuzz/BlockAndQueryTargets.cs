@@ -2,7 +2,6 @@ using System.Net;
 using System.Text;
 using System.Text.Json;
 using Stakeout.Dashboard;
-using Stakeout.Ledger.Checkpoints;
 using Stakeout.Ledger.Log;
 using Stakeout.Ledger.Storage;
 
@@ -15,7 +14,7 @@ namespace Stakeout.Fuzz;
 /// </summary>
 internal sealed class LedgerBlocksTarget : FuzzTarget
 {
-    private readonly Dictionary<Cid, byte[]> _blocks = [];
+    private IReadOnlyDictionary<Cid, byte[]> _blocks = new Dictionary<Cid, byte[]>();
     private readonly List<Cid> _order = [];
     private byte[] _key = [];
     private Cid _head;
@@ -30,40 +29,13 @@ internal sealed class LedgerBlocksTarget : FuzzTarget
 
     public override IReadOnlyList<byte[]> LoadCorpus(string sharedData, string repoRoot)
     {
-        string dir = Directory.CreateTempSubdirectory("stakeout-fuzz-blocks-").FullName;
-        try
-        {
-            using var signer = new Ed25519.InMemorySigner();
-            var store = new DirectoryBlockStore(dir);
-            var head = new FileHeadPointer(dir);
-            var log = LedgerLog.OpenAsync(store, head, signer, new LedgerLogOptions { Sensor = "fuzz", MaxBundleRecords = 3 }, TimeProvider.System, CancellationToken.None).AsTask().GetAwaiter().GetResult();
-            for (int round = 0; round < 3; round++)
-            {
-                for (int i = 0; i <= round * 3; i++)
-                {
-                    log.Append(Encoding.UTF8.GetBytes($"{{\"i\":{i},\"round\":{round}}}"));
-                }
-
-                log.CommitAsync(CancellationToken.None).AsTask().GetAwaiter().GetResult();
-            }
-
-            foreach (string file in store.BlockFiles())
-            {
-                var cid = Cid.Parse(Path.GetFileName(file));
-                _blocks[cid] = File.ReadAllBytes(file);
-                _order.Add(cid);
-            }
-
-            _order.Sort((a, b) => string.CompareOrdinal(a.ToString(), b.ToString()));
-            _head = head.ResolveAsync(CancellationToken.None).AsTask().GetAwaiter().GetResult()!.Value;
-            _key = signer.PublicKey;
-            // Seeds: each block behind a selector byte that picks that block.
-            return [.. _order.Select((c, i) => (byte[])[(byte)i, .. _blocks[c]])];
-        }
-        finally
-        {
-            Directory.Delete(dir, recursive: true);
-        }
+        var ledger = SampleLedger.Build(recordsInRound: round => (round * 3) + 1, (round, i) => $"{{\"i\":{i},\"round\":{round}}}");
+        _blocks = ledger.Blocks;
+        _order.AddRange(ledger.Blocks.Keys.Order(Comparer<Cid>.Create((a, b) => string.CompareOrdinal(a.ToString(), b.ToString()))));
+        _head = ledger.Head;
+        _key = ledger.PublicKey;
+        // Seeds: each block behind a selector byte that picks that block.
+        return [.. _order.Select((c, i) => (byte[])[(byte)i, .. _blocks[c]])];
     }
 
     public override Outcome Run(byte[] input)
@@ -86,7 +58,7 @@ internal sealed class LedgerBlocksTarget : FuzzTarget
         return report.Ok ? Outcome.Accepted : Outcome.Refused;
     }
 
-    private sealed class OneBlockReplaced(Dictionary<Cid, byte[]> blocks, Cid target, byte[] replacement) : IBlockStore
+    private sealed class OneBlockReplaced(IReadOnlyDictionary<Cid, byte[]> blocks, Cid target, byte[] replacement) : IBlockStore
     {
         public string Name => "fuzz";
 

@@ -70,31 +70,9 @@ internal sealed class LedgerCheckpointTarget : FuzzTarget
     public override IReadOnlyList<byte[]> LoadCorpus(string sharedData, string repoRoot)
     {
         // Real notes written by the log itself: a first checkpoint and two that link back, with several bundles.
-        string dir = Directory.CreateTempSubdirectory("stakeout-fuzz-ledger-").FullName;
-        try
-        {
-            using var signer = new Ed25519.InMemorySigner();
-            var store = new DirectoryBlockStore(dir);
-            var log = LedgerLog.OpenAsync(store, new FileHeadPointer(dir), signer, new LedgerLogOptions { Sensor = "fuzz", MaxBundleRecords = 3 }, TimeProvider.System, CancellationToken.None).AsTask().GetAwaiter().GetResult();
-            var notes = new List<byte[]>();
-            for (int round = 0; round < 3; round++)
-            {
-                for (int i = 0; i <= round * 4; i++)
-                {
-                    log.Append(System.Text.Encoding.UTF8.GetBytes($"{{\"round\":{round},\"i\":{i}}}"));
-                }
-
-                var receipt = log.CommitAsync(CancellationToken.None).AsTask().GetAwaiter().GetResult()!;
-                notes.Add(store.GetAsync(receipt.CheckpointCid, CancellationToken.None).AsTask().GetAwaiter().GetResult()!);
-            }
-
-            _publicKey = signer.PublicKey;
-            return notes;
-        }
-        finally
-        {
-            Directory.Delete(dir, recursive: true);
-        }
+        var ledger = SampleLedger.Build(recordsInRound: round => (round * 4) + 1, (round, i) => $"{{\"round\":{round},\"i\":{i}}}");
+        _publicKey = ledger.PublicKey;
+        return [.. ledger.Checkpoints.Select(c => ledger.Blocks[c])];
     }
 
     private byte[] _publicKey = new byte[32];
@@ -177,5 +155,41 @@ internal sealed class FlowBatchTarget : FuzzTarget
         }
 
         return Outcome.Accepted;
+    }
+}
+
+/// <summary>
+/// A small real ledger for the fuzz targets' seeds: written by <see cref="LedgerLog"/> in a temporary directory (three
+/// signed checkpoints, records blocks of at most 3), then held in memory: every block by CID, the checkpoints in order,
+/// the head and the signer's public key.
+/// </summary>
+internal sealed record SampleLedger(IReadOnlyDictionary<Cid, byte[]> Blocks, IReadOnlyList<Cid> Checkpoints, Cid Head, byte[] PublicKey)
+{
+    public static SampleLedger Build(Func<int, int> recordsInRound, Func<int, int, string> record)
+    {
+        string dir = Directory.CreateTempSubdirectory("stakeout-fuzz-ledger-").FullName;
+        try
+        {
+            using var signer = new Ed25519.InMemorySigner();
+            var store = new DirectoryBlockStore(dir);
+            var log = LedgerLog.OpenAsync(store, new FileHeadPointer(dir), signer, new LedgerLogOptions { Sensor = "fuzz", MaxBundleRecords = 3 }, TimeProvider.System, CancellationToken.None).AsTask().GetAwaiter().GetResult();
+            var checkpoints = new List<Cid>();
+            for (int round = 0; round < 3; round++)
+            {
+                for (int i = 0; i < recordsInRound(round); i++)
+                {
+                    log.Append(System.Text.Encoding.UTF8.GetBytes(record(round, i)));
+                }
+
+                checkpoints.Add(log.CommitAsync(CancellationToken.None).AsTask().GetAwaiter().GetResult()!.CheckpointCid);
+            }
+
+            var blocks = store.BlockFiles().ToDictionary(f => Cid.Parse(Path.GetFileName(f)), File.ReadAllBytes);
+            return new SampleLedger(blocks, checkpoints, checkpoints[^1], signer.PublicKey);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
     }
 }
