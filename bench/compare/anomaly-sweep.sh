@@ -7,19 +7,12 @@
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$root"
-shared="${STAKEOUT_SHARED_DATA:-$root/../shared/data}"
-c17="$shared/cicids2017"
+# shellcheck source=unseen-days.sh
+source "$root/bench/compare/unseen-days.sh"
 out="$root/bench/data/anomaly-sweep"
 mkdir -p "$out"
 fprs=("$@"); [ ${#fprs[@]} -eq 0 ] && fprs=(0.005 0.002 0.001)
 ./stakeout --help >/dev/null
-declare -A train_of=(
-  [b1]="$shared/cicids2017-families $c17/mlcve_head200.csv $c17/trafficlabelling_webattack-xss_652.csv $c17/trafficlabelling_webattack-sqli_21.csv"
-  [b2]="$shared/cicids2017-families $c17/mlcve_friday-ddos_head9998.csv $c17/trafficlabelling_friday-ddos_head299.csv $c17/trafficlabelling_ddos_1000.csv $c17/mlcve_ddos-benign_10rows.csv $c17/trafficlabelling_webattack-xss_652.csv $c17/trafficlabelling_webattack-sqli_21.csv"
-  [all]="$shared/cicids2017-families $c17"
-)
-declare -A benign_of=([b1]="$c17/mlcve_friday-ddos_head9998.csv $c17/trafficlabelling_friday-ddos_head299.csv" [b2]="$c17/mlcve_head200.csv" [all]="")
-declare -A attack_of=([b1]="$c17/trafficlabelling_ddos_1000.csv" [b2]="" [all]="")
 table="$out/table.md"
 echo "sweep at $(date -u +%FT%TZ), load $(cut -d' ' -f1-3 /proc/loadavg)" > "$out/machine.txt"
 echo "| --anomaly-fpr | run | benign FPR (any alert) | benign FPR (classifier alone) | attack recall (any alert) |" > "$table"
@@ -30,13 +23,7 @@ for fpr in "${fprs[@]}"; do
     read -r -a tr <<< "${train_of[$exp]}"
     ./stakeout train "${tr[@]}" --labels family --seed 1 --anomaly-fpr "$fpr" --output-dir "$d/train" --model-out "$d/model.stakeout" --save-split "$d/split" >/dev/null 2>&1
     if [ "$exp" = all ]; then
-      /usr/bin/python3 - "$d/split/test.csv" "$d" <<'PY'
-import sys, pandas as pd
-t = pd.read_csv(sys.argv[1], low_memory=False)
-b = t["Label"].astype(str).str.strip() == "BENIGN"
-t[b].to_csv(f"{sys.argv[2]}/benign.csv", index=False)
-t[~b].to_csv(f"{sys.argv[2]}/attack.csv", index=False)
-PY
+      split_test_rows "$d/split/test.csv" "$d"
       benign=("$d/benign.csv"); attack=("$d/attack.csv")
     else
       read -r -a benign <<< "${benign_of[$exp]}"

@@ -3,10 +3,7 @@
 # of a day never trained on, for the default model before this change (`--no-anomaly`: the classifier alone, as format
 # 1 did), after it (the classifier and the anomaly score, an alert of either kind counts), and scikit-learn
 # RandomForest and HistGradientBoosting fitted on exactly Stakeout's training rows (--save-split train.csv).
-#   b1: trained on the families sample, mlcve_head200 and the Web Attack files (427 BENIGN rows); held apart: the
-#       Friday-afternoon benign flows (both layouts: same flows) and the DDoS file (a family absent from training).
-#   b2: trained on everything else; held apart: mlcve_head200, 200 BENIGN flows of another day.
-#   all: the default model trained on all shared data, on its own held-out test split (attack recall as today).
+# The splits b1, b2 and all are defined in bench/compare/unseen-days.sh (shared with anomaly-sweep.sh).
 # Usage: bench/compare/beyond.sh   Output: bench/data/beyond/, table in bench/data/beyond/table.md.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -14,9 +11,9 @@ cd "$root"
 here="$root/bench/compare"
 py=/usr/bin/python3
 export OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-PASSIVE}"
-shared="${STAKEOUT_SHARED_DATA:-$root/../shared/data}"
+# shellcheck source=unseen-days.sh
+source "$here/unseen-days.sh"
 out="${STAKEOUT_BEYOND_OUT:-$root/bench/data/beyond}"
-c17="$shared/cicids2017"
 need=()
 for pkg in python3-sklearn python3-pandas; do dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg"); done
 if [ ${#need[@]} -gt 0 ]; then
@@ -26,13 +23,6 @@ fi
 mkdir -p "$out"
 ./stakeout --help >/dev/null
 echo "beyond.sh at $(date -u +%FT%TZ), load $(cut -d' ' -f1-3 /proc/loadavg)" | tee "$out/machine.txt"
-declare -A train_of=(
-  [b1]="$shared/cicids2017-families $c17/mlcve_head200.csv $c17/trafficlabelling_webattack-xss_652.csv $c17/trafficlabelling_webattack-sqli_21.csv"
-  [b2]="$shared/cicids2017-families $c17/mlcve_friday-ddos_head9998.csv $c17/trafficlabelling_friday-ddos_head299.csv $c17/trafficlabelling_ddos_1000.csv $c17/mlcve_ddos-benign_10rows.csv $c17/trafficlabelling_webattack-xss_652.csv $c17/trafficlabelling_webattack-sqli_21.csv"
-  [all]="$shared/cicids2017-families $c17"
-)
-declare -A benign_of=([b1]="$c17/mlcve_friday-ddos_head9998.csv $c17/trafficlabelling_friday-ddos_head299.csv" [b2]="$c17/mlcve_head200.csv" [all]="")
-declare -A attack_of=([b1]="$c17/trafficlabelling_ddos_1000.csv" [b2]="" [all]="")
 table="$out/table.md"
 echo "| run | model | benign rows | benign FPR | attack rows | attack recall |" > "$table"
 echo "|---|---|---|---|---|---|" >> "$table"
@@ -44,13 +34,7 @@ for exp in b1 b2 all; do
   ./stakeout train "${tr[@]}" --labels family --seed 1 --output-dir "$d/before" --model-out "$d/before.stakeout" --no-anomaly >/dev/null 2>&1
   if [ "$exp" = all ]; then
     # The held-out test split: its benign and attack rows, written by --save-split.
-    "$py" - "$d/split/test.csv" "$d" <<'PY'
-import sys, pandas as pd
-t = pd.read_csv(sys.argv[1], low_memory=False)
-b = t["Label"].astype(str).str.strip() == "BENIGN"
-t[b].to_csv(f"{sys.argv[2]}/benign.csv", index=False)
-t[~b].to_csv(f"{sys.argv[2]}/attack.csv", index=False)
-PY
+    split_test_rows "$d/split/test.csv" "$d"
     benign=("$d/benign.csv"); attack=("$d/attack.csv")
   else
     read -r -a benign <<< "${benign_of[$exp]}"
