@@ -5,10 +5,9 @@ namespace Stakeout.FlowMeter.Flows;
 /// <summary>A flow as the meter reports it. <see cref="Features"/> is only valid during the sink call.</summary>
 public readonly ref struct CompletedFlow
 {
-    internal CompletedFlow(FlowIdentity identity, string flowId, long startMicros, long packets, FlowEndReason reason, ReadOnlySpan<double> features)
+    internal CompletedFlow(FlowIdentity identity, long startMicros, long packets, FlowEndReason reason, ReadOnlySpan<double> features)
     {
         Identity = identity;
-        FlowId = flowId;
         StartMicros = startMicros;
         Packets = packets;
         Reason = reason;
@@ -18,8 +17,11 @@ public readonly ref struct CompletedFlow
     /// <summary>Endpoints (the source is the first packet's source), protocol, and the start as a UTC time.</summary>
     public FlowIdentity Identity { get; }
 
-    /// <summary>CICFlowMeter's flow id text: <c>src-dst-srcport-dstport-protocol</c>.</summary>
-    public string FlowId { get; }
+    /// <summary>
+    /// CICFlowMeter's flow id text, <c>src-dst-srcport-dstport-protocol</c>, made from <see cref="Identity"/> when asked
+    /// for: the CSV writer formats it straight into its row on its own thread, so the meter's thread never builds it.
+    /// </summary>
+    public string FlowId => FlowIdFormat.Text(Identity);
 
     /// <summary>Time of the first packet, microseconds since the Unix epoch.</summary>
     public long StartMicros { get; }

@@ -6,9 +6,35 @@ namespace Stakeout.FlowMeter.Flows;
 /// <summary>
 /// One table entry per conversation, whichever way a packet goes: the two endpoints in a fixed order (lower address,
 /// then lower port, first), like Zeek's connection key. Which endpoint started the flow is kept in the flow itself.
+/// The hash is computed once, when the key is made: a new flow's key is hashed by the lookup that misses, the insert,
+/// the parked-conversation filter and at last the remove, and a packet's by its lookup.
 /// </summary>
-internal readonly record struct FlowKey(Address A, Address B, ushort PortA, ushort PortB, byte Protocol)
+internal readonly struct FlowKey : IEquatable<FlowKey>
 {
+    private readonly int _hash;
+
+    private FlowKey(Address a, Address b, ushort portA, ushort portB, byte protocol)
+    {
+        A = a;
+        B = b;
+        PortA = portA;
+        PortB = portB;
+        Protocol = protocol;
+
+        // HashCode is seeded per process, so a crafted capture cannot aim its flows at one bucket (hash flooding).
+        _hash = HashCode.Combine(a.High ^ b.High, a.Low, b.Low, portA | (portB << 16), protocol);
+    }
+
+    public Address A { get; }
+
+    public Address B { get; }
+
+    public ushort PortA { get; }
+
+    public ushort PortB { get; }
+
+    public byte Protocol { get; }
+
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static FlowKey Of(Address src, ushort srcPort, Address dst, ushort dstPort, byte protocol)
     {
@@ -18,12 +44,16 @@ internal readonly record struct FlowKey(Address A, Address B, ushort PortA, usho
             : new FlowKey(dst, src, dstPort, srcPort, protocol);
     }
 
-    /// <summary>Field by field, as the record's own; written out so that it is compiled optimized from its first call.</summary>
+    public static bool operator ==(FlowKey left, FlowKey right) => left.Equals(right);
+
+    public static bool operator !=(FlowKey left, FlowKey right) => !left.Equals(right);
+
+    /// <summary>Field by field, the stored hash first; written out so that it is compiled optimized from its first call.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public bool Equals(FlowKey other)
-        => A == other.A && B == other.B && PortA == other.PortA && PortB == other.PortB && Protocol == other.Protocol;
+        => _hash == other._hash && A == other.A && B == other.B && PortA == other.PortA && PortB == other.PortB && Protocol == other.Protocol;
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public override int GetHashCode()
-        => HashCode.Combine(A.High ^ B.High, A.Low, B.Low, PortA | (PortB << 16), Protocol);
+    public override bool Equals(object? obj) => obj is FlowKey other && Equals(other);
+
+    public override int GetHashCode() => _hash;
 }

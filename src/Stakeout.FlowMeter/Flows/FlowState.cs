@@ -32,8 +32,8 @@ internal sealed class FlowState
     public bool Expired;
     public long Generation;
 
-    // Where V4's HashMap would hold this flow (FlowOrder.CicFlowMeter): the Flow ID's Java hash and insertion number.
-    public int JavaHash;
+    // Where V4's HashMap would hold this flow (FlowOrder.CicFlowMeter): its insertion number, the order within its bucket
+    // (the bucket comes from the Flow ID's Java hash, computed at the end: FlowTable.FlushInJavaHashMapOrder).
     public long JavaInsertion;
 
     // A flow the sweep found past its timeout, in V4 order: its row, held until V4 would write it (HeldRow).
@@ -471,4 +471,4 @@ internal sealed class FlowState
 }
 
 /// <summary>The row of a flow that ended by timeout, held until CICFlowMeter-V4 would write it (V4 order).</summary>
-internal sealed record HeldRow(Stakeout.Core.FlowIdentity Identity, string FlowId, long StartMicros, long Packets, double[] Features);
+internal sealed record HeldRow(Stakeout.Core.FlowIdentity Identity, long StartMicros, long Packets, double[] Features);

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using Stakeout.Core;
 using Stakeout.FlowMeter.Decoding;
 
@@ -254,15 +255,10 @@ internal sealed class FlowTable
             // V4 still held this conversation: it writes the timed-out flow now and starts the next one the old way.
             Emit(parked.Row, FlowEndReason.FlowTimeout);
             flow.Reset(key, parked.Src, parked.SrcPort, parked.Dst, parked.DstPort, parked.Protocol);
-            flow.JavaHash = parked.JavaHash;
         }
         else
         {
             flow.Reset(key, p.Source, p.SourcePort, p.Destination, p.DestinationPort, p.Protocol);
-            if (_v4Order)
-            {
-                flow.JavaHash = JavaFlowIdHash(flow);
-            }
         }
 
         _flows[key] = flow;
@@ -422,25 +418,19 @@ internal sealed class FlowTable
 
         Stats.Count(reason);
         FlowFeatures.Compute(flow, _options.Mode, _features);
-        var identity = Identity(flow);
-        string id = FlowIdText(flow);
-        _sink.OnFlow(new CompletedFlow(identity, id, flow.FlowStart, flow.PacketCount, reason, _features));
+        _sink.OnFlow(new CompletedFlow(Identity(flow), flow.FlowStart, flow.PacketCount, reason, _features));
     }
-
-    /// <summary>CICFlowMeter's Flow ID: the flow's forward source, destination, ports and protocol; also V4's table key.</summary>
-    private static string FlowIdText(FlowState flow) => FlowIdText(flow.Src, flow.Dst, flow.SrcPort, flow.DstPort, flow.Protocol);
 
     /// <summary>The Flow ID text of a forward source, destination, ports and protocol.</summary>
     internal static string FlowIdText(Address src, Address dst, ushort srcPort, ushort dstPort, byte protocol)
         => string.Create(CultureInfo.InvariantCulture, $"{src}-{dst}-{srcPort}-{dstPort}-{protocol}");
 
     /// <summary>
-    /// The Java hash of the flow's Flow ID text, computed without writing the text: every new flow needs it in V4 order,
-    /// and a string per flow (a million for a SYN scan) was the largest cost of `stakeout flows` after the meter itself.
+    /// The Java hash of <see cref="FlowIdText(Address, Address, ushort, ushort, byte)"/>, computed without writing the
+    /// text. Only the flows V4's map still holds at the end of the capture need it (their place in its iteration order),
+    /// so it is computed there, from the orientation the flow keeps, and not for each of the million new flows of a SYN
+    /// scan (it was 7 % of `stakeout flows` when computed at every flow's start; docs/benchmarks.md).
     /// </summary>
-    private static int JavaFlowIdHash(FlowState flow) => JavaFlowIdHash(flow.Src, flow.Dst, flow.SrcPort, flow.DstPort, flow.Protocol);
-
-    /// <summary>The Java hash of <see cref="FlowIdText(Address, Address, ushort, ushort, byte)"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static int JavaFlowIdHash(Address src, Address dst, ushort srcPort, ushort dstPort, byte protocol)
     {
@@ -509,18 +499,20 @@ internal sealed class FlowTable
         // Everything V4's map still holds: open flows, flows the sweep found timed out (tombstones with their held row),
         // and conversations parked after their tombstone was reclaimed.
         int capacity = JavaHashMapOrder.Capacity(_javaPeak);
-        var entries = new List<(int Bucket, long Insertion, FlowState? Flow, HeldRow? Row)>(_flows.Count + _parked.Count);
+        var entries = new List<MapEntry>(_flows.Count + _parked.Count);
         foreach (var flow in _flows.Values)
         {
-            entries.Add((JavaHashMapOrder.Bucket(flow.JavaHash, capacity), flow.JavaInsertion, flow, null));
+            int hash = JavaFlowIdHash(flow.Src, flow.Dst, flow.SrcPort, flow.DstPort, flow.Protocol);
+            entries.Add(new MapEntry(JavaHashMapOrder.Bucket(hash, capacity), flow.JavaInsertion, flow, null));
         }
 
         foreach (var parked in _parked.Values)
         {
-            entries.Add((JavaHashMapOrder.Bucket(parked.JavaHash, capacity), parked.JavaInsertion, null, parked.Row));
+            int hash = JavaFlowIdHash(parked.Src, parked.Dst, parked.SrcPort, parked.DstPort, parked.Protocol);
+            entries.Add(new MapEntry(JavaHashMapOrder.Bucket(hash, capacity), parked.JavaInsertion, null, parked.Row));
         }
 
-        entries.Sort((a, b) => a.Bucket != b.Bucket ? a.Bucket.CompareTo(b.Bucket) : a.Insertion.CompareTo(b.Insertion));
+        CollectionsMarshal.AsSpan(entries).Sort(default(MapOrder));
         foreach (var (_, _, flow, row) in entries)
         {
             if (flow is null)
@@ -540,6 +532,15 @@ internal sealed class FlowTable
 
         _parked.Clear();
         Array.Clear(_parkedFilter);
+    }
+
+    /// <summary>A flow V4's map holds at the end: its bucket, its insertion number (order within the bucket), and the flow or its parked row.</summary>
+    private readonly record struct MapEntry(int Bucket, long Insertion, FlowState? Flow, HeldRow? Row);
+
+    /// <summary>V4's iteration order: bucket, then insertion (a struct comparer, so the sort is specialised for it).</summary>
+    private readonly struct MapOrder : IComparer<MapEntry>
+    {
+        public int Compare(MapEntry a, MapEntry b) => a.Bucket != b.Bucket ? a.Bucket.CompareTo(b.Bucket) : a.Insertion.CompareTo(b.Insertion);
     }
 
     private static int ParkedSlot(in FlowKey key) => key.GetHashCode() & (ParkedFilterBits - 1);
@@ -568,7 +569,7 @@ internal sealed class FlowTable
         }
 
         FlowFeatures.Compute(flow, _options.Mode, _features);
-        flow.Held = new HeldRow(Identity(flow), FlowIdText(flow), flow.FlowStart, flow.PacketCount, _features.ToArray());
+        flow.Held = new HeldRow(Identity(flow), flow.FlowStart, flow.PacketCount, _features.ToArray());
     }
 
     /// <summary>A reclaimed tombstone that V4's map would still hold: its orientation, place in the map and held row.</summary>
@@ -586,7 +587,7 @@ internal sealed class FlowTable
         if (_v4Order)
         {
             MarkParked(flow.Key);
-            _parked[flow.Key] = new Parked(flow.Held, flow.Src, flow.SrcPort, flow.Dst, flow.DstPort, flow.Protocol, flow.JavaHash, flow.JavaInsertion);
+            _parked[flow.Key] = new Parked(flow.Held, flow.Src, flow.SrcPort, flow.Dst, flow.DstPort, flow.Protocol, flow.JavaInsertion);
             flow.Held = null;
         }
     }
@@ -599,13 +600,13 @@ internal sealed class FlowTable
         }
 
         Stats.Count(reason);
-        _sink.OnFlow(new CompletedFlow(row.Identity, row.FlowId, row.StartMicros, row.Packets, reason, row.Features));
+        _sink.OnFlow(new CompletedFlow(row.Identity, row.StartMicros, row.Packets, reason, row.Features));
     }
 
     private static FlowIdentity Identity(FlowState flow)
         => new(flow.Src.ToValue(), flow.SrcPort, flow.Dst.ToValue(), flow.DstPort, flow.Protocol, ToUtc(flow.FlowStart));
 
-    private sealed record Parked(HeldRow? Row, Address Src, ushort SrcPort, Address Dst, ushort DstPort, byte Protocol, int JavaHash, long JavaInsertion);
+    private sealed record Parked(HeldRow? Row, Address Src, ushort SrcPort, Address Dst, ushort DstPort, byte Protocol, long JavaInsertion);
 
     /// <summary>The start as a UTC time; a damaged capture can carry times no <see cref="DateTime"/> holds, which become MinValue.</summary>
     private static DateTime ToUtc(long micros)

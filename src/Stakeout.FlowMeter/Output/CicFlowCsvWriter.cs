@@ -87,11 +87,11 @@ public sealed class CicFlowCsvWriter : IFlowSink, IDisposable
     public bool IncludeInterval { get; init; }
 
     /// <inheritdoc/>
-    public void OnFlow(in CompletedFlow flow) => Write(flow.Identity, flow.FlowId, flow.Reason, flow.Features);
+    public void OnFlow(in CompletedFlow flow) => Write(flow.Identity, flow.Reason, flow.Features);
 
     /// <summary>Writes one row (the pipelined writer calls this with its own copy of the flow).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    internal void Write(FlowIdentity id, string flowId, FlowEndReason reason, ReadOnlySpan<double> x)
+    internal void Write(in FlowIdentity id, FlowEndReason reason, ReadOnlySpan<double> x)
     {
         if (reason == FlowEndReason.Interval && !IncludeInterval)
         {
@@ -103,27 +103,18 @@ public sealed class CicFlowCsvWriter : IFlowSink, IDisposable
             Drain();
         }
 
+        // The Flow ID is "src-dst-sport-dport-proto" (FlowIdFormat), so the address columns are copies of its first two
+        // parts.
         Span<byte> b = _buffer.AsSpan(_used);
-        int n = Ascii(b, flowId);
+        int n = FlowIdFormat.Write(b, id, out int srcLength, out int dstStart, out int dstLength);
         b[n++] = (byte)',';
-
-        // The Flow ID is "src-dst-sport-dport-proto" (FlowTable), so the address columns are its first two parts.
-        int dash1 = flowId.IndexOf('-', StringComparison.Ordinal);
-        int dash2 = dash1 < 0 ? -1 : flowId.IndexOf('-', dash1 + 1);
-        if (dash2 > 0)
-        {
-            n += Ascii(b[n..], flowId.AsSpan(0, dash1));
-        }
-        else
-        {
-            n += Ascii(b[n..], id.SourceIp.ToString());
-        }
-
+        b[..srcLength].CopyTo(b[n..]);
+        n += srcLength;
         b[n++] = (byte)',';
-
         n += Int(b[n..], id.SourcePort);
         b[n++] = (byte)',';
-        n += dash2 > 0 ? Ascii(b[n..], flowId.AsSpan(dash1 + 1, dash2 - dash1 - 1)) : Ascii(b[n..], id.DestinationIp.ToString());
+        b.Slice(dstStart, dstLength).CopyTo(b[n..]);
+        n += dstLength;
         b[n++] = (byte)',';
         n += Int(b[n..], id.DestinationPort);
         b[n++] = (byte)',';
@@ -209,17 +200,6 @@ public sealed class CicFlowCsvWriter : IFlowSink, IDisposable
         {
             _writer.Dispose();
         }
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static int Ascii(Span<byte> to, ReadOnlySpan<char> text)
-    {
-        for (int i = 0; i < text.Length; i++)
-        {
-            to[i] = (byte)text[i];
-        }
-
-        return text.Length;
     }
 
     private static int Int(Span<byte> to, long v)

@@ -5,7 +5,7 @@ using Stakeout.FlowMeter.Flows;
 namespace Stakeout.FlowMeter.Output;
 
 /// <summary>
-/// The second stage of `stakeout flows`: the meter's thread copies each flow (identity, id, 78 features) into a batch,
+/// The second stage of `stakeout flows`: the meter's thread copies each flow (identity, 78 features) into a batch,
 /// and one writer thread formats the rows and writes them, so metering and CSV formatting run on two cores at once.
 /// Batches are recycled through a bounded pool (at most <see cref="Depth"/> in flight), so memory stays flat and a slow
 /// disk holds the meter back instead of filling memory. Rows keep the meter's order. Flows that did not end at the end
@@ -50,7 +50,6 @@ internal sealed class PipelinedRows : IFlowSink, IDisposable
         var b = _current;
         int i = b.Count++;
         b.Identities[i] = flow.Identity;
-        b.FlowIds[i] = flow.FlowId;
         b.Reasons[i] = flow.Reason;
         flow.Features.CopyTo(b.Features.AsSpan(i * FeatureSchema.Count, FeatureSchema.Count));
         if (b.Count == BatchRows)
@@ -117,8 +116,7 @@ internal sealed class PipelinedRows : IFlowSink, IDisposable
                 for (int i = 0; i < batch.Count; i++)
                 {
                     var target = _held is not null && batch.Reasons[i] != FlowEndReason.EndOfCapture ? _held : _csv;
-                    target.Write(batch.Identities[i], batch.FlowIds[i], batch.Reasons[i], batch.Features.AsSpan(i * FeatureSchema.Count, FeatureSchema.Count));
-                    batch.FlowIds[i] = null!;
+                    target.Write(batch.Identities[i], batch.Reasons[i], batch.Features.AsSpan(i * FeatureSchema.Count, FeatureSchema.Count));
                 }
 
                 if (!_free.IsAddingCompleted)
@@ -138,7 +136,6 @@ internal sealed class PipelinedRows : IFlowSink, IDisposable
     private sealed class Batch
     {
         public readonly FlowIdentity[] Identities = new FlowIdentity[BatchRows];
-        public readonly string[] FlowIds = new string[BatchRows];
         public readonly FlowEndReason[] Reasons = new FlowEndReason[BatchRows];
         public readonly double[] Features = new double[BatchRows * FeatureSchema.Count];
         public int Count;
