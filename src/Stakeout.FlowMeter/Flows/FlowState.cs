@@ -36,8 +36,8 @@ internal sealed class FlowState
     // (the bucket comes from the Flow ID's Java hash, computed at the end: FlowTable.FlushInJavaHashMapOrder).
     public long JavaInsertion;
 
-    // A flow the sweep found past its timeout, in V4 order: its row, held until V4 would write it (HeldRow).
-    public HeldRow? Held;
+    // A flow the sweep found past its timeout, in V4 order: the slot of its row, held until V4 would write it.
+    public int Held = HeldRowStore.None;
 
     public long FlowStart;
     public long FlowLastSeen;
@@ -469,6 +469,3 @@ internal sealed class FlowState
         public readonly long AvgRate => Duration != 0 ? (long)(SizeTotal / (Duration / 1_000_000.0)) : 0;
     }
 }
-
-/// <summary>The row of a flow that ended by timeout, held until CICFlowMeter-V4 would write it (V4 order).</summary>
-internal sealed record HeldRow(Stakeout.Core.FlowIdentity Identity, long StartMicros, long Packets, double[] Features);

@@ -34,6 +34,7 @@ internal sealed class FlowTable
 
     // V4 order: conversations whose tombstone was reclaimed but that V4's map still holds (with the held row, if any).
     private readonly Dictionary<FlowKey, Parked> _parked = [];
+    private readonly HeldRowStore _held = new();
 
     // One bit per hash slot of every key ever parked (cleared at the end of the capture): a new flow looks in _parked
     // only when its bit is set. Most new flows are not parked conversations, and the dictionary lookup they skipped
@@ -90,7 +91,7 @@ internal sealed class FlowTable
             {
                 // V4 writes a timed-out flow when the next packet of its conversation arrives.
                 Emit(flow.Held, FlowEndReason.FlowTimeout);
-                flow.Held = null;
+                flow.Held = HeldRowStore.None;
             }
 
             Restart(flow, ref p, inherit: _cic);
@@ -503,7 +504,7 @@ internal sealed class FlowTable
         foreach (var flow in _flows.Values)
         {
             int hash = JavaFlowIdHash(flow.Src, flow.Dst, flow.SrcPort, flow.DstPort, flow.Protocol);
-            entries.Add(new MapEntry(JavaHashMapOrder.Bucket(hash, capacity), flow.JavaInsertion, flow, null));
+            entries.Add(new MapEntry(JavaHashMapOrder.Bucket(hash, capacity), flow.JavaInsertion, flow, HeldRowStore.None));
         }
 
         foreach (var parked in _parked.Values)
@@ -522,7 +523,7 @@ internal sealed class FlowTable
             else if (flow.Expired)
             {
                 Emit(flow.Held, FlowEndReason.EndOfCapture);
-                flow.Held = null;
+                flow.Held = HeldRowStore.None;
             }
             else
             {
@@ -535,7 +536,7 @@ internal sealed class FlowTable
     }
 
     /// <summary>A flow V4's map holds at the end: its bucket, its insertion number (order within the bucket), and the flow or its parked row.</summary>
-    private readonly record struct MapEntry(int Bucket, long Insertion, FlowState? Flow, HeldRow? Row);
+    private readonly record struct MapEntry(int Bucket, long Insertion, FlowState? Flow, int Row);
 
     /// <summary>V4's iteration order: bucket, then insertion (a struct comparer, so the sort is specialised for it).</summary>
     private readonly struct MapOrder : IComparer<MapEntry>
@@ -564,18 +565,18 @@ internal sealed class FlowTable
         if (flow.PacketCount <= 1)
         {
             Stats.SuppressedSinglePacket++;
-            flow.Held = null;
+            flow.Held = HeldRowStore.None;
             return;
         }
 
         FlowFeatures.Compute(flow, _options.Mode, _features);
-        flow.Held = new HeldRow(Identity(flow), flow.FlowStart, flow.PacketCount, _features.ToArray());
+        flow.Held = _held.Add(Identity(flow), flow.FlowStart, flow.PacketCount, _features);
     }
 
     /// <summary>A reclaimed tombstone that V4's map would still hold: its orientation, place in the map and held row.</summary>
     private void Park(FlowState flow)
     {
-        if (_v4Order && flow.Held is null)
+        if (_v4Order && flow.Held == HeldRowStore.None)
         {
             // Nothing to write (one packet): only its place in V4's map size is kept, as a count, so that a capture of
             // a million SYN probes does not hold a million entries. A conversation that resumes after this starts
@@ -588,25 +589,26 @@ internal sealed class FlowTable
         {
             MarkParked(flow.Key);
             _parked[flow.Key] = new Parked(flow.Held, flow.Src, flow.SrcPort, flow.Dst, flow.DstPort, flow.Protocol, flow.JavaInsertion);
-            flow.Held = null;
+            flow.Held = HeldRowStore.None;
         }
     }
 
-    private void Emit(HeldRow? row, FlowEndReason reason)
+    private void Emit(int row, FlowEndReason reason)
     {
-        if (row is null)
+        if (row == HeldRowStore.None)
         {
             return;
         }
 
         Stats.Count(reason);
-        _sink.OnFlow(new CompletedFlow(row.Identity, row.StartMicros, row.Packets, reason, row.Features));
+        _sink.OnFlow(_held.Get(row, reason));
+        _held.Release(row);
     }
 
     private static FlowIdentity Identity(FlowState flow)
         => new(flow.Src.ToValue(), flow.SrcPort, flow.Dst.ToValue(), flow.DstPort, flow.Protocol, ToUtc(flow.FlowStart));
 
-    private sealed record Parked(HeldRow? Row, Address Src, ushort SrcPort, Address Dst, ushort DstPort, byte Protocol, long JavaInsertion);
+    private readonly record struct Parked(int Row, Address Src, ushort SrcPort, Address Dst, ushort DstPort, byte Protocol, long JavaInsertion);
 
     /// <summary>The start as a UTC time; a damaged capture can carry times no <see cref="DateTime"/> holds, which become MinValue.</summary>
     private static DateTime ToUtc(long micros)
