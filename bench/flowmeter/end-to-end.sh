@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# `stakeout flows` end to end, as a user runs it (a whole process: start-up, reading, decoding, flow table, features,
-# CSV writing), beside nfpcapd (nfdump's C flow exporter) and `tcpdump -r FILE -w /dev/null` (libpcap's raw read) on the
+# `stakeout flows` end to end, as a user runs it (`./stakeout flows`, a whole process: start-up, reading, decoding, flow
+# table, features, CSV writing), beside nfpcapd (nfdump's C flow exporter) and `tcpdump -r FILE -w /dev/null` (libpcap's raw read) on the
 # same capture, sides run back to back, ROUNDS times. Prints wall and CPU seconds and packets/s per run and the best.
 # The capture is bench/data/flowmeter-large.pcap (git-ignored; built by bench/flowmeter/run.sh's generator: the shared
 # captures repeated 400 times, 2,041,200 packets).
@@ -23,7 +23,7 @@ if [ ! -f "$file" ]; then
   dotnet "$root/artifacts/bin/Stakeout.FlowMeter.Bench/release/Stakeout.FlowMeter.Bench.dll" make "$file" 400 \
     "$data"/cicflowmeter-pairs/*.pcap "$data"/pcap/*.pcap "$data"/pcap/*.pcapng
 fi
-"$root/stakeout" --help >/dev/null   # builds the CLI once (Release) if a source changed, so no run pays for a build
+"$root/stakeout" --help >/dev/null   # builds the CLI once (Release; ReadyToRun on linux-x64) if a source changed, so no run pays for a build
 packets=$(tcpdump -Z root --count -r "$file" 2>/dev/null | awk '{print $1}')
 packets=${packets:-2041200}
 echo "capture: $file, $packets packets, $(stat -c %s "$file") bytes"
@@ -46,7 +46,7 @@ for r in $(seq "$rounds"); do
   run "tcpdump -r FILE -w /dev/null" tcpdump -Z root -r "$file" -w /dev/null
   rm -rf "$out/nf"; mkdir -p "$out/nf"
   run "nfpcapd -r FILE -w DIR" nfpcapd -r "$file" -w "$out/nf"
-  run "stakeout flows FILE -o CSV" dotnet "$root/artifacts/bin/Stakeout.Cli/release/stakeout.dll" flows "$file" -o "$out/flows.csv" "$@"
+  run "stakeout flows FILE -o CSV" "$root/stakeout" flows "$file" -o "$out/flows.csv" "$@"
   if [ -n "${BASELINE:-}" ]; then
     run "baseline flows FILE -o CSV" dotnet "$BASELINE" flows "$file" -o "$out/baseline.csv" ${BASELINE_ARGS:-}
   fi
