@@ -1,6 +1,8 @@
 using System.Diagnostics;
 using System.IO.Compression;
 using System.Net;
+using System.Reflection.PortableExecutable;
+using System.Runtime.InteropServices;
 using System.Text.Json;
 
 namespace Stakeout.Integration.Tests;
@@ -140,6 +142,29 @@ public sealed class OnboardingTests : IDisposable
         Assert.StartsWith("0.", version.Stdout.Trim(), StringComparison.Ordinal);
         Assert.True(inspect.Code == 0, inspect.Stderr);
         Assert.Equal(10, JsonDocument.Parse(inspect.Stdout).RootElement.GetProperty("rows_read").GetInt64());
+    }
+
+    [SkippableFact]
+    public async Task StakeoutScript_OnLinuxX64_RunsTheCliPublishedReadyToRun()
+    {
+        Skip.IfNot(OperatingSystem.IsLinux() && RuntimeInformation.OSArchitecture == Architecture.X64, "the script publishes ReadyToRun on linux-x64 only");
+
+        // The command the README gives, run as a user runs it: it publishes the CLI once (ReadyToRun, locked restore
+        // under CI=true) and then runs it.
+        var version = await ExecAsync(TimeSpan.FromMinutes(15), "bash", Path.Combine(SharedData.RepoRoot, "stakeout"), "--version");
+        var flows = await ExecAsync(
+            TimeSpan.FromMinutes(2), "bash", Path.Combine(SharedData.RepoRoot, "stakeout"), "flows", SharedData.Path("cicflowmeter-pairs", "heartbleed.pcap"), "-o", Path.Combine(_dir, "flows.csv"));
+
+        Assert.True(version.Code == 0, version.Stdout + version.Stderr);
+        Assert.StartsWith("0.", version.Stdout.Trim(), StringComparison.Ordinal);
+        Assert.True(flows.Code == 0, flows.Stderr);
+        Assert.Contains("wrote 3 flows", flows.Stdout, StringComparison.Ordinal);
+        string published = Path.Combine(SharedData.RepoRoot, "artifacts", "publish", "Stakeout.Cli", "release_linux-x64");
+        foreach (string assembly in new[] { "stakeout.dll", "Stakeout.FlowMeter.dll", "Stakeout.Ingest.dll", "System.CommandLine.dll" })
+        {
+            using var pe = new PEReader(File.OpenRead(Path.Combine(published, assembly)));
+            Assert.True(pe.PEHeaders.CorHeader!.ManagedNativeHeaderDirectory.Size > 0, $"{assembly} has no ReadyToRun code");
+        }
     }
 
     private static byte[] ZipOf(string csv)
