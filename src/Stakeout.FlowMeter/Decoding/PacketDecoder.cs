@@ -1,5 +1,4 @@
 using System.Buffers.Binary;
-using System.Collections.Frozen;
 using System.Runtime.CompilerServices;
 
 namespace Stakeout.FlowMeter.Decoding;
@@ -67,6 +66,9 @@ internal enum Layer : byte
 /// <summary>
 /// The dispatch tables of the layer chain: (link type → layer), (EtherType → layer), (IP protocol → layer). Built once,
 /// validated and frozen; the decoder only reads them. Adding a protocol means adding a row here and a case in the chain.
+/// Each is an array indexed by its key (link types and EtherTypes are 16-bit numbers), so a lookup is one bounds check
+/// and one read: frozen dictionaries cost the decoding thread a tenth of its time, and building them a one-shot run
+/// 25 ms at start (docs/benchmarks.md).
 /// </summary>
 internal sealed class DispatchTable
 {
@@ -91,26 +93,29 @@ internal sealed class DispatchTable
         .IpProtocol(58, Layer.Icmp6)
         .Freeze();
 
-    private DispatchTable(FrozenDictionary<int, Layer> links, FrozenDictionary<int, Layer> etherTypes, Layer[] ipProtocols)
+    private readonly Layer[] _links;
+    private readonly Layer[] _etherTypes;
+    private readonly Layer[] _ipProtocols;
+
+    private DispatchTable(Layer[] links, Layer[] etherTypes, Layer[] ipProtocols)
     {
-        Links = links;
-        EtherTypes = etherTypes;
-        IpProtocols = ipProtocols;
+        _links = links;
+        _etherTypes = etherTypes;
+        _ipProtocols = ipProtocols;
     }
 
-    public FrozenDictionary<int, Layer> Links { get; }
+    /// <summary>The first layer of a frame of link type <paramref name="linkType"/>; <see cref="Layer.None"/> when unknown.</summary>
+    internal Layer Link(int linkType) => (uint)linkType < (uint)_links.Length ? _links[linkType] : Layer.None;
 
-    public FrozenDictionary<int, Layer> EtherTypes { get; }
+    /// <summary>The layer an EtherType names; <see cref="Layer.None"/> when unknown.</summary>
+    internal Layer EtherType(int etherType) => (uint)etherType < (uint)_etherTypes.Length ? _etherTypes[etherType] : Layer.None;
 
-    /// <summary>Indexed by protocol number: 256 entries, so the hottest lookup is one array read.</summary>
-    public IReadOnlyList<Layer> IpProtocols { get; }
-
-    internal Layer IpProtocol(byte protocol) => ((Layer[])IpProtocols)[protocol];
+    internal Layer IpProtocol(byte protocol) => _ipProtocols[protocol];
 
     internal sealed class Builder
     {
-        private readonly Dictionary<int, Layer> _links = [];
-        private readonly Dictionary<int, Layer> _etherTypes = [];
+        private readonly Layer[] _links = new Layer[ushort.MaxValue + 1];
+        private readonly Layer[] _etherTypes = new Layer[ushort.MaxValue + 1];
         private readonly Layer[] _ip = new Layer[256];
 
         public Builder Link(int dlt, Layer layer) => Add(_links, dlt, layer, "link type");
@@ -128,15 +133,28 @@ internal sealed class DispatchTable
             return this;
         }
 
-        public DispatchTable Freeze() => new(_links.ToFrozenDictionary(), _etherTypes.ToFrozenDictionary(), (Layer[])_ip.Clone());
+        /// <summary>The tables, the link table cut after its highest registered type.</summary>
+        public DispatchTable Freeze()
+            => new(_links.AsSpan(0, Array.FindLastIndex(_links, l => l != Layer.None) + 1).ToArray(), (Layer[])_etherTypes.Clone(), (Layer[])_ip.Clone());
 
-        private Builder Add(Dictionary<int, Layer> table, int key, Layer layer, string what)
+        private Builder Add(Layer[] table, int key, Layer layer, string what)
         {
-            if (!table.TryAdd(key, layer))
+            if ((uint)key >= (uint)table.Length)
+            {
+                throw new ArgumentOutOfRangeException(nameof(key), key, $"a {what} is a number from 0 to {table.Length - 1}.");
+            }
+
+            if (layer == Layer.None)
+            {
+                throw new ArgumentException($"{what} {key}: a registration names a layer.", nameof(layer));
+            }
+
+            if (table[key] != Layer.None)
             {
                 throw new InvalidOperationException($"{what} {key} is registered twice ({table[key]} and {layer}).");
             }
 
+            table[key] = layer;
             return this;
         }
     }
@@ -167,7 +185,8 @@ internal sealed class PacketDecoder(WeirdCounters weird, bool ipv6 = true, bool 
     {
         packet = default;
         packet.TimestampMicros = timestampMicros;
-        if (!_table.Links.TryGetValue(linkType, out Layer layer))
+        Layer layer = _table.Link(linkType);
+        if (layer == Layer.None)
         {
             _weird.Add(WeirdReason.UnsupportedLinkType);
             return false;
@@ -284,7 +303,7 @@ internal sealed class PacketDecoder(WeirdCounters weird, bool ipv6 = true, bool 
         return true;
     }
 
-    private Layer Next(int etherType) => _table.EtherTypes.TryGetValue(etherType, out Layer next) ? next : Layer.None;
+    private Layer Next(int etherType) => _table.EtherType(etherType);
 
     private bool Fail(WeirdReason reason)
     {

@@ -1,4 +1,3 @@
-using System.Collections.Frozen;
 
 namespace Stakeout.FlowMeter.Decoding;
 
@@ -65,7 +64,7 @@ public enum WeirdReason
 public sealed class WeirdCounters
 {
     private static readonly WeirdReason[] AllReasons = Enum.GetValues<WeirdReason>();
-    private static readonly FrozenDictionary<WeirdReason, string> Names = AllReasons.ToFrozenDictionary(r => r, ToSnakeCase);
+    private static readonly string[] Names = AllReasons.Select(ToSnakeCase).ToArray(); // indexed by value, as the counts are
     private readonly long[] _counts = new long[AllReasons.Length];
 
     /// <summary>Capture records read (packets in the file or from the interface).</summary>
@@ -87,13 +86,13 @@ public sealed class WeirdCounters
     public long Total => _counts.Sum();
 
     /// <summary>The Zeek-style name of a reason, e.g. <c>truncated_tcp_header</c>.</summary>
-    public static string NameOf(WeirdReason reason) => Names[reason];
+    public static string NameOf(WeirdReason reason) => Names[(int)reason];
 
     /// <summary>Non-zero counts by name, most frequent first.</summary>
     public IReadOnlyList<KeyValuePair<string, long>> Summary()
         => AllReasons.Where(r => _counts[(int)r] > 0)
             .OrderByDescending(r => _counts[(int)r])
-            .Select(r => new KeyValuePair<string, long>(Names[r], _counts[(int)r]))
+            .Select(r => new KeyValuePair<string, long>(Names[(int)r], _counts[(int)r]))
             .ToList();
 
     /// <summary>Adds every count of <paramref name="other"/> to this one.</summary>
