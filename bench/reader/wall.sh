@@ -25,8 +25,7 @@ if ! "$python" -c 'import pandas' 2>/dev/null; then
 fi
 [ -x /usr/bin/time ] || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq time >/dev/null; }
 
-dotnet build src/Stakeout.Cli -c Release --nologo -v quiet -clp:ErrorsOnly >/dev/null
-cli="$root/artifacts/bin/Stakeout.Cli/release/stakeout.dll"
+"$root/stakeout" --version >/dev/null   # builds the CLI as ./stakeout runs it (ReadyToRun on linux-x64), once, before any timing
 if [ ! -f "$data" ]; then
   dotnet build bench/Stakeout.Benchmarks -c Release --nologo -v quiet -clp:ErrorsOnly >/dev/null
   mkdir -p "$(dirname "$data")"
@@ -58,11 +57,11 @@ echo "wall bench: $runs rounds on $data ($bytes bytes); $(uptime)" >&2
 for round in $(seq 1 "$runs"); do
   # Alternate which side goes first, so a load change favours neither.
   if [ $((round % 2)) -eq 1 ]; then
-    measure "$round" "stakeout data inspect" dotnet "$cli" data inspect "$data" --json
+    measure "$round" "stakeout data inspect" "$root/stakeout" data inspect "$data" --json
     measure "$round" "pandas read_csv (process)" "$python" bench/reader/pandas_read.py "$data"
   else
     measure "$round" "pandas read_csv (process)" "$python" bench/reader/pandas_read.py "$data"
-    measure "$round" "stakeout data inspect" dotnet "$cli" data inspect "$data" --json
+    measure "$round" "stakeout data inspect" "$root/stakeout" data inspect "$data" --json
   fi
 done
 
