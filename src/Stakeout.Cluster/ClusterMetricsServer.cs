@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Net;
 using System.Text;
+using Stakeout.Detection;
 
 namespace Stakeout.Cluster;
 
@@ -49,51 +50,20 @@ public static class ClusterMetrics
 /// <summary>Serves <c>/metrics</c> from a render function on 127.0.0.1:PORT while a cluster command runs.</summary>
 public sealed class ClusterMetricsServer : IAsyncDisposable
 {
-    private readonly HttpListener _listener = new();
-    private readonly Func<string> _render;
-    private readonly CancellationTokenSource _stop = new();
-    private readonly Task _loop;
+    private readonly LoopbackHttpServer _server;
 
     /// <summary>Starts serving <paramref name="render"/> on <paramref name="port"/>.</summary>
+    /// <exception cref="IOException">The port could not be bound.</exception>
     public ClusterMetricsServer(int port, Func<string> render)
     {
-        ArgumentOutOfRangeException.ThrowIfLessThan(port, 1);
-        ArgumentOutOfRangeException.ThrowIfGreaterThan(port, 65535);
-        _render = render ?? throw new ArgumentNullException(nameof(render));
-        _listener.Prefixes.Add(string.Create(CultureInfo.InvariantCulture, $"http://127.0.0.1:{port}/"));
-        _listener.Start();
-        _loop = Task.Run(ServeAsync);
+        ArgumentNullException.ThrowIfNull(render);
+        _server = new LoopbackHttpServer(
+            IPAddress.Loopback,
+            port,
+            path => path == "/metrics" ? new HttpReply(200, "text/plain; version=0.0.4; charset=utf-8", render()) : HttpReply.Text(404, "not found: try /metrics\n"));
+        _server.Start();
     }
 
     /// <inheritdoc />
-    public async ValueTask DisposeAsync()
-    {
-        await _stop.CancelAsync().ConfigureAwait(false);
-        _listener.Close();
-        await _loop.ConfigureAwait(false);
-        _stop.Dispose();
-    }
-
-    private async Task ServeAsync()
-    {
-        while (!_stop.IsCancellationRequested)
-        {
-            HttpListenerContext context;
-            try
-            {
-                context = await _listener.GetContextAsync().ConfigureAwait(false);
-            }
-            catch (Exception ex) when (ex is HttpListenerException or ObjectDisposedException or InvalidOperationException)
-            {
-                return;
-            }
-
-            using var response = context.Response;
-            bool metrics = context.Request.Url?.AbsolutePath == "/metrics";
-            response.StatusCode = metrics ? 200 : 404;
-            response.ContentType = "text/plain; version=0.0.4";
-            byte[] body = Encoding.UTF8.GetBytes(metrics ? _render() : "not found; try /metrics\n");
-            await response.OutputStream.WriteAsync(body).ConfigureAwait(false);
-        }
-    }
+    public ValueTask DisposeAsync() => _server.DisposeAsync();
 }

@@ -264,6 +264,51 @@ public sealed class OperationsTests : IDisposable
     }
 
     [Fact]
+    public async Task MetricsServer_StartedWhileAScraperIsAlreadyKnocking_StartsEveryTimeAndServes()
+    {
+        // A scraper (or `stakeout demo` waiting for /health) that keeps connecting to the port while the monitor starts
+        // must not crash the start: .NET's managed HttpListener threw ArgumentNullException from Start() when a
+        // connection was already waiting at its first accept (dotnet/corefx#35191).
+        var pipeline = Pipelines.Create(new RuleScorer(), Pipelines.Options(), new CollectingSink());
+        int port = FreePort();
+        var endpoint = new IPEndPoint(IPAddress.Loopback, port);
+        using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        long knocks = 0;
+        var knockers = Enumerable.Range(0, 3).Select(_ => Task.Run(async () =>
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                using var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+                try
+                {
+                    await client.ConnectAsync(endpoint, stop.Token);
+                    Interlocked.Increment(ref knocks);
+                }
+                catch (Exception ex) when (ex is SocketException or OperationCanceledException)
+                {
+                    // Refused between two starts, or the test is over: knock again.
+                }
+            }
+        })).ToArray();
+
+        using var http = new HttpClient();
+        for (int round = 0; round < 2000; round++)
+        {
+            await using var server = new MetricsServer(pipeline, port);
+            server.Start();
+            if (round % 25 == 0)
+            {
+                string metrics = await http.GetStringAsync(new Uri($"http://127.0.0.1:{port}/metrics"));
+                Assert.Contains("stakeout_flows_in_total 0\n", metrics, StringComparison.Ordinal);
+            }
+        }
+
+        await stop.CancelAsync();
+        await Task.WhenAll(knockers);
+        Assert.True(Interlocked.Read(ref knocks) > 0, "the knocker never got a connection in");
+    }
+
+    [Fact]
     public void LatencyHistogram_Quantiles_WithinBucketPrecision()
     {
         var h = new LatencyHistogram();

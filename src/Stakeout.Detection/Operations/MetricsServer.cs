@@ -130,87 +130,39 @@ public static class PrometheusText
 /// </summary>
 public sealed class MetricsServer : IAsyncDisposable
 {
-    private readonly HttpListener _listener = new();
+    private readonly LoopbackHttpServer _server;
     private readonly DetectionPipeline _pipeline;
-    private readonly CancellationTokenSource _stop = new();
-    private Task? _loop;
 
     /// <summary>Prepares a server for <paramref name="pipeline"/> on 127.0.0.1:<paramref name="port"/>.</summary>
     public MetricsServer(DetectionPipeline pipeline, int port)
     {
         _pipeline = pipeline ?? throw new ArgumentNullException(nameof(pipeline));
-        ArgumentOutOfRangeException.ThrowIfLessThan(port, 1);
-        ArgumentOutOfRangeException.ThrowIfGreaterThan(port, 65535);
+        _server = new LoopbackHttpServer(IPAddress.Loopback, port, Answer);
         Port = port;
-        _listener.Prefixes.Add(string.Create(CultureInfo.InvariantCulture, $"http://127.0.0.1:{port}/"));
     }
 
     /// <summary>The port served.</summary>
     public int Port { get; }
 
-    /// <summary>Starts serving.</summary>
-    public void Start()
-    {
-        _listener.Start();
-        _loop = Task.Run(ServeAsync);
-    }
+    /// <summary>Binds the port and starts serving.</summary>
+    /// <exception cref="IOException">The port could not be bound.</exception>
+    public void Start() => _server.Start();
 
     /// <inheritdoc />
-    public async ValueTask DisposeAsync()
+    public ValueTask DisposeAsync() => _server.DisposeAsync();
+
+    private HttpReply Answer(string path)
     {
-        await _stop.CancelAsync().ConfigureAwait(false);
-        _listener.Close();
-        if (_loop is not null)
-        {
-            await _loop.ConfigureAwait(false);
-        }
-
-        _stop.Dispose();
-    }
-
-    private async Task ServeAsync()
-    {
-        while (!_stop.IsCancellationRequested)
-        {
-            HttpListenerContext context;
-            try
-            {
-                context = await _listener.GetContextAsync().ConfigureAwait(false);
-            }
-            catch (Exception ex) when (ex is HttpListenerException or ObjectDisposedException or InvalidOperationException)
-            {
-                // The listener was closed: shutdown.
-                return;
-            }
-
-            try
-            {
-                await RespondAsync(context).ConfigureAwait(false);
-            }
-            catch (Exception ex) when (ex is HttpListenerException or IOException)
-            {
-                // A scraper that hung up mid-response is its own problem; serving goes on.
-                context.Response.Abort();
-            }
-        }
-    }
-
-    private async Task RespondAsync(HttpListenerContext context)
-    {
-        string path = context.Request.Url?.AbsolutePath ?? "/";
-        var response = context.Response;
-        string body;
         if (path == "/metrics")
         {
-            response.ContentType = "text/plain; version=0.0.4; charset=utf-8";
-            body = PrometheusText.Render(_pipeline);
+            return new HttpReply(200, "text/plain; version=0.0.4; charset=utf-8", PrometheusText.Render(_pipeline));
         }
-        else if (path == "/health")
+
+        if (path == "/health")
         {
             var model = _pipeline.Model.Current;
             var counters = _pipeline.Counters;
-            response.ContentType = "application/json";
-            body = JsonSerializer.Serialize(new Dictionary<string, object?>
+            string body = JsonSerializer.Serialize(new Dictionary<string, object?>
             {
                 ["status"] = _pipeline.Running ? "ok" : "stopped",
                 ["model"] = model.Source,
@@ -219,17 +171,9 @@ public sealed class MetricsServer : IAsyncDisposable
                 ["flows_scored"] = counters.FlowsScored,
                 ["in_flight"] = counters.InFlight,
             });
-            response.StatusCode = _pipeline.Running ? 200 : 503;
-        }
-        else
-        {
-            response.StatusCode = 404;
-            body = "not found: try /metrics or /health\n";
+            return new HttpReply(_pipeline.Running ? 200 : 503, "application/json", body);
         }
 
-        byte[] bytes = Encoding.UTF8.GetBytes(body);
-        response.ContentLength64 = bytes.Length;
-        await response.OutputStream.WriteAsync(bytes).ConfigureAwait(false);
-        response.Close();
+        return HttpReply.Text(404, "not found: try /metrics or /health\n");
     }
 }
