@@ -165,14 +165,19 @@ internal sealed class FlowBatchTarget : FuzzTarget
 /// </summary>
 internal sealed record SampleLedger(IReadOnlyDictionary<Cid, byte[]> Blocks, IReadOnlyList<Cid> Checkpoints, Cid Head, byte[] PublicKey)
 {
+    private static readonly DateTimeOffset SampleTime = new(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
+
     public static SampleLedger Build(Func<int, int> recordsInRound, Func<int, int, string> record)
     {
         string dir = Directory.CreateTempSubdirectory("stakeout-fuzz-ledger-").FullName;
         try
         {
-            using var signer = new Ed25519.InMemorySigner();
+            // A fixed key and a fixed clock: the same seeds, byte for byte, in every run, so a run under one --seed is
+            // reproducible (Ed25519 signatures are deterministic). A fresh key and the current time made the accepted
+            // count vary from run to run.
+            using var signer = new Ed25519.InMemorySigner(System.Security.Cryptography.SHA256.HashData("stakeout fuzz sample ledger"u8));
             var store = new DirectoryBlockStore(dir);
-            var log = LedgerLog.OpenAsync(store, new FileHeadPointer(dir), signer, new LedgerLogOptions { Sensor = "fuzz", MaxBundleRecords = 3 }, TimeProvider.System, CancellationToken.None).AsTask().GetAwaiter().GetResult();
+            var log = LedgerLog.OpenAsync(store, new FileHeadPointer(dir), signer, new LedgerLogOptions { Sensor = "fuzz", MaxBundleRecords = 3 }, new FixedClock(SampleTime), CancellationToken.None).AsTask().GetAwaiter().GetResult();
             var checkpoints = new List<Cid>();
             for (int round = 0; round < 3; round++)
             {
@@ -192,4 +197,10 @@ internal sealed record SampleLedger(IReadOnlyDictionary<Cid, byte[]> Blocks, IRe
             Directory.Delete(dir, recursive: true);
         }
     }
+}
+
+/// <summary>A clock that always reads the same instant.</summary>
+internal sealed class FixedClock(DateTimeOffset now) : TimeProvider
+{
+    public override DateTimeOffset GetUtcNow() => now;
 }
