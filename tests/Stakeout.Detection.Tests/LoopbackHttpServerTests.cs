@@ -122,6 +122,7 @@ public sealed class LoopbackHttpServerTests
         await idle.SendAsync("GET /metr"u8.ToArray(), SocketFlags.None);
 
         await server.DisposeAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(10));
+        await server.DisposeAsync();       // a second dispose is a no-op
 
         await using var again = new LoopbackHttpServer(IPAddress.Loopback, port, Answer);
         again.Start();

@@ -53,6 +53,7 @@ public sealed class LoopbackHttpServer : IAsyncDisposable
     private readonly Lock _openLock = new();
     private Socket? _socket;
     private Task? _loop;
+    private int _disposed;
 
     /// <summary>Prepares a server on <paramref name="address"/>:<paramref name="port"/> answering each request path with <paramref name="handle"/>.</summary>
     public LoopbackHttpServer(IPAddress address, int port, Func<string, HttpReply> handle, TimeSpan? headTimeout = null)
@@ -100,6 +101,11 @@ public sealed class LoopbackHttpServer : IAsyncDisposable
     /// <inheritdoc />
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
         await _stop.CancelAsync().ConfigureAwait(false);
         _socket?.Dispose();
         if (_loop is not null)
