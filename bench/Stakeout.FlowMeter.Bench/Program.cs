@@ -8,6 +8,7 @@ using Stakeout.FlowMeter.Flows;
 
 // stakeout-flowmeter-bench make OUT.pcap REPEATS CAPTURE...   builds the large capture
 // stakeout-flowmeter-bench run FILE.pcap [cicflowmeter|corrected] [runs]   meters it and prints packets/s
+// stakeout-flowmeter-bench format FLOWS.csv [rounds]   the CSV writer's double formatting: .NET "R" against ShortestDouble
 if (args.Length >= 3 && args[0] == "make")
 {
     return Make(args[1], int.Parse(args[2], CultureInfo.InvariantCulture), args[3..]);
@@ -25,8 +26,78 @@ if (args.Length >= 2 && args[0] == "run")
     return Run(args[1], mode, runs);
 }
 
-Console.Error.WriteLine("usage: make OUT.pcap REPEATS CAPTURE... | run FILE.pcap [cicflowmeter|corrected] [runs]");
+if (args.Length >= 2 && args[0] == "format")
+{
+    return Format(args[1], args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 5);
+}
+
+Console.Error.WriteLine("usage: make OUT.pcap REPEATS CAPTURE... | run FILE.pcap [cicflowmeter|corrected] [runs] | format FLOWS.csv [rounds]");
 return 2;
+
+// Every non-integer feature value of a flow CSV (as `stakeout flows` wrote it), formatted by .NET's shortest round-trip
+// ("R", the baseline) and by ShortestDouble, alternating, in the same process; the two outputs must be the same bytes.
+static int Format(string csv, int rounds)
+{
+    var values = new List<double>();
+    foreach (string line in File.ReadLines(csv).Skip(1))
+    {
+        string[] fields = line.Split(',');
+        for (int i = 7; i < fields.Length - 1; i++)
+        {
+            if (fields[i].Contains('.', StringComparison.Ordinal) && double.TryParse(fields[i], NumberStyles.Float, CultureInfo.InvariantCulture, out double v))
+            {
+                values.Add(v);
+            }
+        }
+    }
+
+    var all = values.ToArray();
+    var a = new byte[32];
+    var b = new byte[32];
+    long fallbacks = 0;
+    foreach (double v in all)
+    {
+        v.TryFormat(a, out int na, "R", CultureInfo.InvariantCulture);
+        if (!Stakeout.FlowMeter.Output.ShortestDouble.TryWrite(b, v, out int nb))
+        {
+            fallbacks++;
+        }
+        else if (!a.AsSpan(0, na).SequenceEqual(b.AsSpan(0, nb)))
+        {
+            Console.Error.WriteLine($"format: {v:R} written as {System.Text.Encoding.ASCII.GetString(b, 0, nb)}");
+            return 1;
+        }
+    }
+
+    Console.WriteLine($"format: {all.Length:N0} non-integer values from {csv}; all written alike; {fallbacks:N0} left to .NET (out of range)");
+    for (int round = 1; round <= rounds; round++)
+    {
+        long bytes = 0;
+        var clock = Stopwatch.StartNew();
+        foreach (double v in all)
+        {
+            v.TryFormat(a, out int n, "R", CultureInfo.InvariantCulture);
+            bytes += n;
+        }
+
+        double framework = clock.Elapsed.TotalSeconds;
+        clock.Restart();
+        foreach (double v in all)
+        {
+            if (!Stakeout.FlowMeter.Output.ShortestDouble.TryWrite(b, v, out int n))
+            {
+                v.TryFormat(b, out n, "R", CultureInfo.InvariantCulture);
+            }
+
+            bytes += n;
+        }
+
+        double own = clock.Elapsed.TotalSeconds;
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"round {round}: double.TryFormat \"R\" {framework * 1e9 / all.Length:F1} ns/value, ShortestDouble {own * 1e9 / all.Length:F1} ns/value, {framework / own:F2}x ({bytes} bytes)"));
+    }
+
+    return 0;
+}
 
 static int Make(string output, int repeats, string[] captures)
 {
