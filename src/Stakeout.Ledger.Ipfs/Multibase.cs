@@ -6,7 +6,6 @@ namespace Stakeout.Ledger.Ipfs;
 internal static class Multibase
 {
     private const string Base58Alphabet = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz";
-    private const string Base32Alphabet = "abcdefghijklmnopqrstuvwxyz234567";
 
     public static bool TryParseCid(string? text, out Cid cid)
     {
@@ -26,7 +25,7 @@ internal static class Multibase
             return false;
         }
 
-        return Cid.TryParse(ToBase32(bytes), out cid, out _);
+        return Cid.TryFromBytes(bytes, out cid, out _);
     }
 
     internal static bool TryDecodeBase58(ReadOnlySpan<char> text, out byte[] bytes)
@@ -57,29 +56,5 @@ internal static class Multibase
         bytes = new byte[zeros + body.Length];
         body.CopyTo(bytes, zeros);
         return true;
-    }
-
-    private static string ToBase32(byte[] bytes)
-    {
-        var text = new System.Text.StringBuilder(1 + ((bytes.Length * 8) + 4) / 5);
-        text.Append('b');
-        int buffer = 0, bits = 0;
-        foreach (byte b in bytes)
-        {
-            buffer = (buffer << 8) | b;
-            bits += 8;
-            while (bits >= 5)
-            {
-                text.Append(Base32Alphabet[(buffer >> (bits - 5)) & 31]);
-                bits -= 5;
-            }
-        }
-
-        if (bits > 0)
-        {
-            text.Append(Base32Alphabet[(buffer << (5 - bits)) & 31]);
-        }
-
-        return text.ToString();
     }
 }

@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 
 namespace Stakeout.Ledger.Storage;
@@ -129,6 +130,16 @@ public readonly record struct Cid
             }
         }
 
+        return TryFromBytes(CollectionsMarshal.AsSpan(bytes), out cid, out error);
+    }
+
+    /// <summary>
+    /// Reads the binary form (version, codec and multihash varints, then the digest), as any multibase decodes to;
+    /// <paramref name="error"/> says why when it returns false.
+    /// </summary>
+    public static bool TryFromBytes(ReadOnlySpan<byte> bytes, out Cid cid, out string? error)
+    {
+        cid = default;
         int at = 0;
         if (!ReadVarint(bytes, ref at, out ulong version) || version != 1)
         {
@@ -149,13 +160,13 @@ public readonly record struct Cid
             return false;
         }
 
-        if (bytes.Count - at != 32)
+        if (bytes.Length - at != 32)
         {
-            error = $"the digest has {bytes.Count - at} bytes, not 32";
+            error = $"the digest has {bytes.Length - at} bytes, not 32";
             return false;
         }
 
-        cid = new Cid(codec, bytes.GetRange(at, 32).ToArray());
+        cid = new Cid(codec, bytes.Slice(at, 32).ToArray());
         error = null;
         return true;
     }
@@ -177,10 +188,10 @@ public readonly record struct Cid
         into.Add((byte)value);
     }
 
-    private static bool ReadVarint(List<byte> from, ref int at, out ulong value)
+    private static bool ReadVarint(ReadOnlySpan<byte> from, ref int at, out ulong value)
     {
         value = 0;
-        for (int shift = 0; shift < 64 && at < from.Count; shift += 7)
+        for (int shift = 0; shift < 64 && at < from.Length; shift += 7)
         {
             byte b = from[at++];
             value |= (ulong)(b & 0x7F) << shift;
