@@ -49,26 +49,85 @@ public static class ClassificationMath
     /// <param name="positive">Whether each row truly is the class.</param>
     public static double? AveragePrecision(ReadOnlySpan<double> scores, ReadOnlySpan<bool> positive)
     {
+        if (!ThresholdWalk.TryStart(scores, positive, out var walk))
+        {
+            return null;
+        }
+
+        double ap = 0;
+        double previousRecall = 0;
+        while (walk.MoveNext())
+        {
+            double recall = (double)walk.TruePositives / walk.Positives;
+            double precision = (double)walk.TruePositives / (walk.TruePositives + walk.FalsePositives);
+            ap += (recall - previousRecall) * precision;
+            previousRecall = recall;
+        }
+
+        return ap;
+    }
+
+    private static double Ratio(long numerator, long denominator) => denominator == 0 ? 0 : (double)numerator / denominator;
+}
+
+/// <summary>
+/// One class's rows walked from the highest score down, one distinct score at a time, with the true and false positives
+/// at or above it: the operating points behind average precision and the ROC and precision-recall curves.
+/// </summary>
+/// <remarks>
+/// The positives' and the negatives' scores are sorted apart (a plain sort of one array is about twice as fast as
+/// sorting an index array by key), then walked together, each distinct score taken as one group from both. Keys are
+/// negated scores in ascending order; Array.Sort puts NaN first, so a NaN score forms the first group, as it did when all
+/// rows were sorted together.
+/// </remarks>
+internal struct ThresholdWalk
+{
+    private readonly double[] _hits;
+    private readonly double[] _misses;
+    private int _h;
+    private int _m;
+
+    private ThresholdWalk(double[] hits, double[] misses)
+    {
+        _hits = hits;
+        _misses = misses;
+    }
+
+    /// <summary>Rows of the class.</summary>
+    public readonly long Positives => _hits.Length;
+
+    /// <summary>Rows of other classes.</summary>
+    public readonly long Negatives => _misses.Length;
+
+    /// <summary>The current threshold (a score).</summary>
+    public double Threshold { get; private set; }
+
+    /// <summary>Rows of the class at or above <see cref="Threshold"/>.</summary>
+    public long TruePositives { get; private set; }
+
+    /// <summary>Rows of other classes at or above <see cref="Threshold"/>.</summary>
+    public long FalsePositives { get; private set; }
+
+    /// <summary>Sorts the rows for the walk; false when no row is of the class (recall is undefined).</summary>
+    public static bool TryStart(ReadOnlySpan<double> scores, ReadOnlySpan<bool> positive, out ThresholdWalk walk)
+    {
         if (scores.Length != positive.Length)
         {
             throw new ArgumentException($"scores has {scores.Length} entries and positive {positive.Length}; they must match.", nameof(positive));
         }
 
-        long positives = 0;
+        int positives = 0;
         foreach (bool p in positive)
         {
             positives += p ? 1 : 0;
         }
 
+        walk = default;
         if (positives == 0)
         {
-            return null;
+            return false;
         }
 
-        // The positives' and the negatives' scores are sorted apart (a plain sort of one array is about twice as fast as
-        // sorting an index array by key), then walked together from the highest score down, each distinct score taken as
-        // one group from both. Keys are negated scores in ascending order; Array.Sort puts NaN first, so a NaN score forms
-        // the first group, as it did when all rows were sorted together.
         double[] hits = new double[positives];
         double[] misses = new double[scores.Length - positives];
         int h = 0, m = 0;
@@ -86,39 +145,36 @@ public static class ClassificationMath
 
         Array.Sort(hits);
         Array.Sort(misses);
-        double ap = 0;
-        double previousRecall = 0;
-        long tp = 0;
-        long seen = 0;
-        h = 0;
-        m = 0;
-        while (h < hits.Length || m < misses.Length)
-        {
-            double threshold = h == hits.Length ? misses[m]
-                : m == misses.Length ? hits[h]
-                : hits[h].CompareTo(misses[m]) <= 0 ? hits[h] : misses[m];
-            // Equals, not ==: a NaN score must still form a group of its own instead of stalling the loop.
-            while (h < hits.Length && hits[h].Equals(threshold))
-            {
-                tp++;
-                seen++;
-                h++;
-            }
-
-            while (m < misses.Length && misses[m].Equals(threshold))
-            {
-                seen++;
-                m++;
-            }
-
-            double recall = (double)tp / positives;
-            double precision = (double)tp / seen;
-            ap += (recall - previousRecall) * precision;
-            previousRecall = recall;
-        }
-
-        return ap;
+        walk = new ThresholdWalk(hits, misses);
+        return true;
     }
 
-    private static double Ratio(long numerator, long denominator) => denominator == 0 ? 0 : (double)numerator / denominator;
+    /// <summary>Steps down to the next distinct score; false after the lowest.</summary>
+    public bool MoveNext()
+    {
+        if (_h == _hits.Length && _m == _misses.Length)
+        {
+            return false;
+        }
+
+        double key = _h == _hits.Length ? _misses[_m]
+            : _m == _misses.Length ? _hits[_h]
+            : _hits[_h].CompareTo(_misses[_m]) <= 0 ? _hits[_h] : _misses[_m];
+
+        // Equals, not ==: a NaN score must still form a group of its own instead of stalling the walk.
+        while (_h < _hits.Length && _hits[_h].Equals(key))
+        {
+            TruePositives++;
+            _h++;
+        }
+
+        while (_m < _misses.Length && _misses[_m].Equals(key))
+        {
+            FalsePositives++;
+            _m++;
+        }
+
+        Threshold = -key;
+        return true;
+    }
 }

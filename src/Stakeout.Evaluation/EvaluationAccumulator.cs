@@ -246,30 +246,7 @@ public sealed partial class EvaluationAccumulator
         Parallel.For(0, shown.Length, () => (new double[Rows], new bool[Rows]), (i, _, buffers) =>
         {
             var (scores, positive) = buffers;
-            int label = shown[i];
-            long row = 0;
-            for (int c = 0; c < _scoreChunks.Count; c++)
-            {
-                float[] chunk = _scoreChunks[c];
-                int[] truths = _truthChunks[c];
-                int rows = (int)Math.Min(ChunkRows, Rows - ((long)c * ChunkRows));
-                for (int r = 0; r < rows; r++, row++)
-                {
-                    double s = 0;
-                    var probabilities = chunk.AsSpan(r * _classCount, _classCount);
-                    for (int k = 0; k < _classCount; k++)
-                    {
-                        if (state.ModelToLabel[k] == label)
-                        {
-                            s += probabilities[k];
-                        }
-                    }
-
-                    scores[row] = s;
-                    positive[row] = _truths[truths[r]].IndexAt[(int)state.Level] == label;
-                }
-            }
-
+            Gather(state, shown[i], scores, positive);
             values[i] = ClassificationMath.AveragePrecision(scores, positive);
             return buffers;
         }, _ => { });

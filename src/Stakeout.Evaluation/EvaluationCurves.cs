@@ -71,68 +71,31 @@ public static class CurveMath
         }
 
         ArgumentOutOfRangeException.ThrowIfLessThan(maxPoints, 2);
-        long positives = 0;
-        foreach (bool p in positive)
-        {
-            positives += p ? 1 : 0;
-        }
-
-        if (positives == 0)
+        if (!ThresholdWalk.TryStart(scores, positive, out var walk))
         {
             return null;
         }
 
-        long negatives = scores.Length - positives;
-        double[] hits = new double[positives];
-        double[] misses = new double[negatives];
-        int h = 0, m = 0;
-        for (int i = 0; i < scores.Length; i++)
-        {
-            if (positive[i])
-            {
-                hits[h++] = -scores[i];
-            }
-            else
-            {
-                misses[m++] = -scores[i];
-            }
-        }
-
-        Array.Sort(hits);
-        Array.Sort(misses);
+        long positives = walk.Positives;
+        long negatives = walk.Negatives;
         var thresholds = new List<double>();
         var recall = new List<double>();
         var precision = new List<double>();
         var fpr = new List<double>();
-        long tp = 0, fp = 0;
-        double auc = 0, previousTpr = 0, previousFpr = 0;
-        h = 0;
-        m = 0;
-        while (h < hits.Length || m < misses.Length)
+        double auc = 0, previousTpr = 0, previousFpr = 0, ap = 0;
+        while (walk.MoveNext())
         {
-            double key = h == hits.Length ? misses[m]
-                : m == misses.Length ? hits[h]
-                : hits[h].CompareTo(misses[m]) <= 0 ? hits[h] : misses[m];
-            while (h < hits.Length && hits[h].Equals(key))
-            {
-                tp++;
-                h++;
-            }
-
-            while (m < misses.Length && misses[m].Equals(key))
-            {
-                fp++;
-                m++;
-            }
-
+            long tp = walk.TruePositives, fp = walk.FalsePositives;
             double tpr = (double)tp / positives;
             double f = negatives == 0 ? 0 : (double)fp / negatives;
+            double p = (double)tp / (tp + fp);
             auc += (f - previousFpr) * (tpr + previousTpr) / 2;
+            ap += (tpr - previousTpr) * p;         // as ClassificationMath.AveragePrecision sums it, from the same walk
             previousTpr = tpr;
             previousFpr = f;
-            thresholds.Add(-key);
+            thresholds.Add(walk.Threshold);
             recall.Add(tpr);
-            precision.Add((double)tp / (tp + fp));
+            precision.Add(p);
             fpr.Add(f);
         }
 
@@ -146,7 +109,7 @@ public static class CurveMath
             [.. keep.Select(i => precision[i])],
             [.. keep.Select(i => fpr[i])],
             negatives == 0 ? null : auc,
-            ClassificationMath.AveragePrecision(scores, positive));
+            ap);
     }
 
     /// <summary>

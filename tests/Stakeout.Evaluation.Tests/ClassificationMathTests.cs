@@ -113,6 +113,32 @@ public sealed class ClassificationMathTests
         }
     }
 
+    [Theory]
+    [InlineData(5)]
+    [InlineData(6)]
+    public void Curves_AveragePrecision_IsExactlyTheMetricsFigure(int seed)
+    {
+        // The curves and the metrics compute AP from one walk each; the report shows both, so they must be the same
+        // number, not merely close.
+        var random = new Random(seed);
+        for (int trial = 0; trial < 200; trial++)
+        {
+            int n = random.Next(1, 80);
+            var scores = new double[n];
+            var positive = new bool[n];
+            for (int i = 0; i < n; i++)
+            {
+                scores[i] = random.Next(25) == 0 ? double.NaN : random.Next(2) == 0 ? random.Next(6) / 5.0 : random.NextDouble();
+                positive[i] = random.Next(3) == 0;
+            }
+
+            var curves = CurveMath.Curves("x", scores, positive);
+            double? ap = ClassificationMath.AveragePrecision(scores, positive);
+            Assert.Equal(ap, curves?.AveragePrecision);
+            Assert.Equal(Definition(scores, positive), ap);
+        }
+    }
+
     /// <summary>
     /// AP straight from its definition: for every distinct score from the highest down (NaN first, as a sort puts it),
     /// the rows at or above it give precision and recall; AP = Σ ΔR · P. Quadratic, for tests only.
