@@ -193,7 +193,7 @@ public sealed class DetectionPipeline
         _ = queueBound.ContinueWith(t => _abandonQueued = t.IsCompletedSuccessfully, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
 
         var sourceErrors = new List<Exception>();
-        var sourceTasks = sources.Select(s => RunSourceAsync(s, _context, sourceErrors)).ToList();
+        var sourceTasks = sources.Select(s => _context.RunSourceAsync(s, sourceErrors)).ToList();
         var abandonedSources = new List<string>();
         var sourcesDone = Task.WhenAll(sourceTasks);
         if (await Task.WhenAny(sourcesDone, sourceBound).ConfigureAwait(false) != sourcesDone)
@@ -324,28 +324,6 @@ public sealed class DetectionPipeline
     {
         var s = Counters.Snapshot();
         return Math.Max(0, s.FlowsIn - s.FlowsScored - s.FlowsRejected - s.FlowsDropped);
-    }
-
-    private async Task RunSourceAsync(IFlowSource source, FlowSourceContext context, List<Exception> errors)
-    {
-        try
-        {
-            await Task.Run(() => source.RunAsync(context), CancellationToken.None).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException) when (context.Stopping.IsCancellationRequested)
-        {
-            // Stopping is how sources are told to end (and how a source abandoned at shutdown learns it).
-        }
-        catch (Exception ex)
-        {
-            Log.SourceFailed(_logger, ex, source.Name, ex.Message);
-            lock (errors)
-            {
-                errors.Add(ex);
-            }
-
-            context.RequestStop();
-        }
     }
 
     private async Task ParseStageAsync()

@@ -54,7 +54,7 @@ public sealed class FlowCollector
         var context = new FlowSourceContext(ingress.Writer, _options, model: null, Counters, stopSources, _time, _logger);
         var errors = new List<Exception>();
         var consume = Task.Run(() => ConsumeAsync(ingress.Reader, onFlows, context, errors, stop), CancellationToken.None);
-        var runs = sources.Select(s => RunSourceAsync(s, context, errors)).ToList();
+        var runs = sources.Select(s => context.RunSourceAsync(s, errors)).ToList();
         await Task.WhenAll(runs).ConfigureAwait(false);
         ingress.Writer.TryComplete();
         await consume.ConfigureAwait(false);
@@ -126,28 +126,6 @@ public sealed class FlowCollector
 
                 context.RequestStop();
             }
-        }
-    }
-
-    private async Task RunSourceAsync(IFlowSource source, FlowSourceContext context, List<Exception> errors)
-    {
-        try
-        {
-            await Task.Run(() => source.RunAsync(context), CancellationToken.None).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException) when (context.Stopping.IsCancellationRequested)
-        {
-            // Stopping is how sources are told to end.
-        }
-        catch (Exception ex)
-        {
-            Log.SourceFailed(_logger, ex, source.Name, ex.Message);
-            lock (errors)
-            {
-                errors.Add(ex);
-            }
-
-            context.RequestStop();
         }
     }
 }

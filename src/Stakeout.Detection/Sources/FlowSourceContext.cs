@@ -133,6 +133,33 @@ public sealed class FlowSourceContext
         }
     }
 
+    /// <summary>
+    /// Runs <paramref name="source"/> to its end on the thread pool. A source that fails is logged, its exception is
+    /// added to <paramref name="errors"/> and every source is asked to stop; one that ends because the run is stopping
+    /// has not failed.
+    /// </summary>
+    internal async Task RunSourceAsync(IFlowSource source, List<Exception> errors)
+    {
+        try
+        {
+            await Task.Run(() => source.RunAsync(this), CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (Stopping.IsCancellationRequested)
+        {
+            // Stopping is how sources are told to end (and how a source abandoned at shutdown learns it).
+        }
+        catch (Exception ex)
+        {
+            Log.SourceFailed(Logger, ex, source.Name, ex.Message);
+            lock (errors)
+            {
+                errors.Add(ex);
+            }
+
+            RequestStop();
+        }
+    }
+
     internal void RequestStop()
     {
         try
