@@ -26,23 +26,7 @@ public static class TestSplitScores
             }
         }
 
-        int k = model.Classes;
-        var probabilities = new float[rows.Count * k];
-        var truth = new int[rows.Count];
-        Parallel.For(0, rows.Count, () => new double[k], (i, _, p) =>
-        {
-            model.Predict(table.Row(rows[i]), p);
-            for (int c = 0; c < k; c++)
-            {
-                probabilities[(i * k) + c] = (float)p[c];
-            }
-
-            truth[i] = table.Label(rows[i]);
-            return p;
-        }, _ => { });
-        var accumulator = new EvaluationAccumulator(table.Classes, table.Level, benign, result.Artifact.Manifest.Threshold, keepScores: true);
-        accumulator.AddBatch(truth, [.. table.Classes.Select(LabelTaxonomy.Resolve)], probabilities);
-        return accumulator;
+        return TrainingRun.Accumulate(model, table, rows, benign, result.Artifact.Manifest.Threshold, keepScores: true);
     }
 
     /// <summary>Up to <paramref name="max"/> test-split rows (78 canonical floats each), evenly spread, for explanations.</summary>

@@ -444,6 +444,10 @@ public sealed class TrainingRun(ITrainingLog log, TimeProvider time)
     /// decision rule at <paramref name="threshold"/>). <paramref name="keepScores"/> keeps probabilities for PR-AUC.
     /// </summary>
     internal static EvaluationMetrics Score(ExportedModel model, TrainingTable table, IReadOnlyList<int> rows, int benign, double threshold, bool keepScores = true)
+        => Accumulate(model, table, rows, benign, threshold, keepScores).Compute(table.Level);
+
+    /// <summary>The accumulator <see cref="Score"/> computes from: every row scored in parallel, then added in row order.</summary>
+    internal static EvaluationAccumulator Accumulate(ExportedModel model, TrainingTable table, IReadOnlyList<int> rows, int benign, double threshold, bool keepScores)
     {
         int k = model.Classes;
         var probabilities = new float[rows.Count * k];
@@ -461,7 +465,7 @@ public sealed class TrainingRun(ITrainingLog log, TimeProvider time)
         }, _ => { });
         var accumulator = new EvaluationAccumulator(table.Classes, table.Level, benign, threshold, keepScores);
         accumulator.AddBatch(truth, [.. table.Classes.Select(LabelTaxonomy.Resolve)], probabilities);
-        return accumulator.Compute(table.Level);
+        return accumulator;
     }
 
     /// <summary>The headline figures the manifest records (undefined rates are left out, never NaN).</summary>
