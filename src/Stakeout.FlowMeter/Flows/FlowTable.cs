@@ -15,7 +15,7 @@ internal sealed class FlowTable
     private readonly FlowMeterOptions _options;
     private readonly IFlowSink _sink;
     private readonly WeirdCounters _weird;
-    private readonly Dictionary<FlowKey, FlowState> _flows = [];
+    private readonly FlowMap _flows = new();
     private readonly Stack<FlowState> _free = new();
     private readonly Queue<(FlowState Flow, long Generation)> _tombstones = new();
     private readonly double[] _features = new double[FeatureSchema.Count];
@@ -262,7 +262,7 @@ internal sealed class FlowTable
             flow.Reset(key, p.Source, p.SourcePort, p.Destination, p.DestinationPort, p.Protocol);
         }
 
-        _flows[key] = flow;
+        _flows.Set(flow);
         if (_v4Order)
         {
             flow.JavaInsertion = _javaInsertions++;
@@ -501,7 +501,7 @@ internal sealed class FlowTable
         // and conversations parked after their tombstone was reclaimed.
         int capacity = JavaHashMapOrder.Capacity(_javaPeak);
         var entries = new List<MapEntry>(_flows.Count + _parked.Count);
-        foreach (var flow in _flows.Values)
+        foreach (var flow in _flows.Values())
         {
             int hash = JavaFlowIdHash(flow.Src, flow.Dst, flow.SrcPort, flow.DstPort, flow.Protocol);
             entries.Add(new MapEntry(JavaHashMapOrder.Bucket(hash, capacity), flow.JavaInsertion, flow, HeldRowStore.None));
