@@ -71,6 +71,29 @@ public sealed class FlowMapTests
         Assert.False(map.Remove(key));
     }
 
+    [Fact]
+    public void KeysThatDifferInOneFieldOnly_SpreadEvenlyOverTheLowBits()
+    {
+        // A scan walks one port or one address; the map indexes by the hash's low bits, so those must not cluster.
+        var client = new Address(0, 0x0A000001, false);
+        var server = new Address(0, 0xC0A80001, false);
+        var byPort = Enumerable.Range(0, 65536).Select(p => FlowKey.Of(client, (ushort)p, server, 80, 6));
+        var byAddress = Enumerable.Range(0, 65536).Select(a => FlowKey.Of(new Address(0, 0x0A000000 + (ulong)a, false), 40000, server, 80, 6));
+        var byProtocol = Enumerable.Range(0, 256).SelectMany(proto => Enumerable.Range(0, 256).Select(p => FlowKey.Of(client, (ushort)p, server, 443, (byte)proto)));
+        foreach (var keys in new[] { byPort, byAddress, byProtocol })
+        {
+            var load = new int[1024];
+            foreach (var key in keys)
+            {
+                load[key.GetHashCode() & 1023]++;
+            }
+
+            // 64 keys a slot on average; a fair hash keeps every slot within about 6 standard deviations (8 each).
+            Assert.InRange(load.Min(), 16, 64);
+            Assert.InRange(load.Max(), 64, 112);
+        }
+    }
+
     private static FlowKey Key(Random random, int i)
     {
         var a = new Address(0, (ulong)(0x0A000000 + (i % 251)), false);

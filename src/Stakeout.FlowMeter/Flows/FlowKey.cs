@@ -21,9 +21,37 @@ internal readonly struct FlowKey : IEquatable<FlowKey>
         PortB = portB;
         Protocol = protocol;
 
-        // HashCode is seeded per process, so a crafted capture cannot aim its flows at one bucket (hash flooding).
-        _hash = HashCode.Combine(a.High ^ b.High, a.Low, b.Low, portA | (portB << 16), protocol);
+        _hash = Hash(a.High ^ b.High, a.Low, b.Low, (uint)(portA | (portB << 16)) | ((ulong)protocol << 32));
     }
+
+    /// <summary>
+    /// Keyed with four secret words drawn once per process, so a crafted capture cannot aim its flows at one run of the
+    /// table's slots (hash flooding); each step is a full 64x64-bit multiply folded to 64 bits (wyhash's mixing), so
+    /// every input bit reaches the low bits the table indexes by. Written here rather than with
+    /// <see cref="HashCode.Combine{T1, T2, T3, T4, T5}"/>, whose generic code for these arguments is outside the
+    /// ReadyToRun image and ran unoptimised for the first part of every capture.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static int Hash(ulong high, ulong lowA, ulong lowB, ulong ports)
+    {
+        ulong h = Fold(high ^ Secret0, lowA ^ Secret1);
+        h = Fold(h ^ lowB ^ Secret2, ports ^ Secret3);
+        return (int)(h ^ (h >> 32));
+    }
+
+    private static ulong Fold(ulong a, ulong b)
+    {
+        ulong high = Math.BigMul(a, b, out ulong low);
+        return high ^ low;
+    }
+
+    private static readonly ulong Secret0 = SecretWord();
+    private static readonly ulong Secret1 = SecretWord();
+    private static readonly ulong Secret2 = SecretWord();
+    private static readonly ulong Secret3 = SecretWord();
+
+    // Odd, so a multiply by it never loses a bit.
+    private static ulong SecretWord() => BitConverter.ToUInt64(System.Security.Cryptography.RandomNumberGenerator.GetBytes(8)) | 1;
 
     public Address A { get; }
 

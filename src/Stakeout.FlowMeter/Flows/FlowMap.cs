@@ -11,7 +11,7 @@ namespace Stakeout.FlowMeter.Flows;
 /// It replaces a <c>Dictionary&lt;FlowKey, FlowState&gt;</c>, whose code for a struct key from this assembly is not in
 /// the ReadyToRun image (it is a CoreLib generic), so every `stakeout flows` started it as unoptimised code and
 /// compiled it again while the capture was being read; and its entries, with the key inline, took four cache lines for
-/// every three flows against one slot of 16 bytes here. The hash is the key's own (<see cref="HashCode"/>, seeded per
+/// every three flows against one slot of 16 bytes here. The hash is the key's own (keyed with secret words drawn per
 /// process), so a crafted capture still cannot aim its flows at one run of slots.
 /// </remarks>
 internal sealed class FlowMap

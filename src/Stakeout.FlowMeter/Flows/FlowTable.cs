@@ -513,8 +513,9 @@ internal sealed class FlowTable
             entries.Add(new MapEntry(JavaHashMapOrder.Bucket(hash, capacity), parked.JavaInsertion, null, parked.Row));
         }
 
-        CollectionsMarshal.AsSpan(entries).Sort(default(MapOrder));
-        foreach (var (_, _, flow, row) in entries)
+        var ordered = CollectionsMarshal.AsSpan(entries);
+        ordered.Sort(default(MapOrder));
+        foreach (var (_, _, flow, row) in ordered)
         {
             if (flow is null)
             {
