@@ -313,7 +313,7 @@ internal static class DetectCommands
         {
             if (settings.MetricsPort > 0)
             {
-                metrics = new MetricsServer(pipeline, settings.MetricsPort);
+                metrics = new MetricsServer(pipeline, settings.MetricsPort, logger);
                 metrics.Start();
                 await Console.Error.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"metrics on http://127.0.0.1:{settings.MetricsPort}/metrics")).ConfigureAwait(false);
             }

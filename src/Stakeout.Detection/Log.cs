@@ -51,4 +51,10 @@ internal static partial class Log
 
     [LoggerMessage(16, LogLevel.Error, "Shutdown bound of {Seconds} s reached; not flushed: {Flows} flow(s) unscored, {Alerts} alert(s) unwritten; not finished: {What}")]
     public static partial void ShutdownIncomplete(ILogger logger, double seconds, long flows, long alerts, string what);
+
+    [LoggerMessage(17, LogLevel.Warning, "HTTP endpoint {Endpoint}: accepting a connection failed ({Problem}); serving goes on")]
+    public static partial void HttpAcceptFailed(ILogger logger, Exception exception, string endpoint, string problem);
+
+    [LoggerMessage(18, LogLevel.Error, "HTTP endpoint {Endpoint}: a connection failed: {Problem}")]
+    public static partial void HttpConnectionFailed(ILogger logger, Exception exception, string endpoint, string problem);
 }

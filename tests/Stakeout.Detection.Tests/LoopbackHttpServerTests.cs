@@ -128,6 +128,31 @@ public sealed class LoopbackHttpServerTests
         again.Start();
     }
 
+    [Fact]
+    public async Task ClientThatNeverReadsABigReply_DoesNotHoldShutdown()
+    {
+        // A reply far larger than the socket buffers, to a client that asks and then never reads: the write blocks
+        // until the write timeout or shutdown, and shutdown must not wait for the client.
+        string big = new('x', 32 << 20);
+        int port = OperationsTests.FreePort();
+        var server = new LoopbackHttpServer(IPAddress.Loopback, port, _ => HttpReply.Text(200, big));
+        server.Start();
+        using var stuck = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { ReceiveBufferSize = 4096 };
+        await stuck.ConnectAsync(new IPEndPoint(IPAddress.Loopback, port));
+        await stuck.SendAsync("GET /metrics HTTP/1.1\r\n\r\n"u8.ToArray(), SocketFlags.None);
+        await Task.Delay(300);
+
+        await server.DisposeAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(10));
+    }
+
+    [Fact]
+    public async Task Start_AfterDispose_IsRefused()
+    {
+        var server = Started(out _);
+        await server.DisposeAsync();
+        Assert.Throws<ObjectDisposedException>(server.Start);
+    }
+
     private static LoopbackHttpServer Started(out int port, TimeSpan? headTimeout = null)
     {
         port = OperationsTests.FreePort();

@@ -2,6 +2,8 @@ using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Stakeout.Detection;
 
@@ -24,14 +26,19 @@ public sealed record HttpReply(int Status, string ContentType, string Body)
 /// </summary>
 /// <remarks>
 /// A request head is read for at most <see cref="HeadTimeout"/> and <see cref="MaxHeadBytes"/> bytes (408 and 431
-/// otherwise); at most <see cref="MaxConnections"/> are served at once, the rest wait in the listen backlog. A client
+/// otherwise), and a reply written for at most <see cref="WriteTimeout"/> (a client that never reads cannot hold a slot,
+/// nor shutdown); at most <see cref="MaxConnections"/> are served at once, the rest wait in the listen backlog. A client
 /// that hangs up mid-reply only loses its own reply. A handler that throws gets a 500 naming the exception, and serving
-/// goes on.
+/// goes on; so does accepting after a failed accept (descriptors exhausted, a probe that reset first), which is
+/// logged.
 /// </remarks>
 public sealed class LoopbackHttpServer : IAsyncDisposable
 {
     /// <summary>The longest a client may take to send its request head, unless the constructor says otherwise.</summary>
     public static readonly TimeSpan DefaultHeadTimeout = TimeSpan.FromSeconds(5);
+
+    /// <summary>The longest a reply may take to be written (the client must read it).</summary>
+    public static readonly TimeSpan WriteTimeout = TimeSpan.FromSeconds(5);
 
     /// <summary>The largest request head read.</summary>
     public const int MaxHeadBytes = 8192;
@@ -47,6 +54,7 @@ public sealed class LoopbackHttpServer : IAsyncDisposable
 
     private readonly IPEndPoint _endpoint;
     private readonly Func<string, HttpReply> _handle;
+    private readonly ILogger _logger;
     private readonly CancellationTokenSource _stop = new();
     private readonly SemaphoreSlim _slots = new(MaxConnections, MaxConnections);
     private readonly HashSet<Task> _open = [];
@@ -56,8 +64,9 @@ public sealed class LoopbackHttpServer : IAsyncDisposable
     private int _disposed;
 
     /// <summary>Prepares a server on <paramref name="address"/>:<paramref name="port"/> answering each request path with <paramref name="handle"/>.</summary>
-    public LoopbackHttpServer(IPAddress address, int port, Func<string, HttpReply> handle, TimeSpan? headTimeout = null)
+    public LoopbackHttpServer(IPAddress address, int port, Func<string, HttpReply> handle, TimeSpan? headTimeout = null, ILogger? logger = null)
     {
+        _logger = logger ?? NullLogger.Instance;
         HeadTimeout = headTimeout ?? DefaultHeadTimeout;
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(HeadTimeout, TimeSpan.Zero, nameof(headTimeout));
         ArgumentNullException.ThrowIfNull(address);
@@ -77,6 +86,7 @@ public sealed class LoopbackHttpServer : IAsyncDisposable
     /// <exception cref="IOException">The port could not be bound.</exception>
     public void Start()
     {
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
         if (_socket is not null)
         {
             throw new InvalidOperationException("the server is already started");
@@ -143,11 +153,28 @@ public sealed class LoopbackHttpServer : IAsyncDisposable
             {
                 client = await socket.AcceptAsync(_stop.Token).ConfigureAwait(false);
             }
-            catch (Exception ex) when (ex is OperationCanceledException or ObjectDisposedException or SocketException)
+            catch (Exception ex) when (_stop.IsCancellationRequested || ex is ObjectDisposedException)
             {
                 // The listening socket was closed: shutdown.
                 _slots.Release();
                 return;
+            }
+            catch (SocketException ex)
+            {
+                // Descriptors exhausted, a connection reset before it was accepted: this connection is lost, not the
+                // endpoint. A short pause keeps a persistent failure from spinning.
+                _slots.Release();
+                Log.HttpAcceptFailed(_logger, ex, _endpoint.ToString(), ex.Message);
+                try
+                {
+                    await Task.Delay(TimeSpan.FromMilliseconds(100), _stop.Token).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
+
+                continue;
             }
 
             var served = ServeAsync(client);
@@ -185,12 +212,23 @@ public sealed class LoopbackHttpServer : IAsyncDisposable
             }
 
             HttpReply reply = failure ?? Answer(method, path);
-            await WriteAsync(stream, reply, method == "HEAD").ConfigureAwait(false);
+            using (var write = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token))
+            {
+                write.CancelAfter(WriteTimeout);
+                await WriteAsync(stream, reply, method == "HEAD", write.Token).ConfigureAwait(false);
+            }
+
             await LingerAsync(client).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is IOException or SocketException or ObjectDisposedException or OperationCanceledException)
         {
-            // A client that hung up, or shutdown mid-reply: only this connection's reply is lost.
+            // A client that hung up or did not read its reply in time, or shutdown mid-reply: only this connection's
+            // reply is lost.
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            // Anything else is a defect in a reply; it costs this connection and is said, never left unobserved.
+            Log.HttpConnectionFailed(_logger, ex, _endpoint.ToString(), ex.Message);
         }
         finally
         {
@@ -305,19 +343,19 @@ public sealed class LoopbackHttpServer : IAsyncDisposable
         return data.IndexOf("\n\n"u8);
     }
 
-    private static async Task WriteAsync(NetworkStream stream, HttpReply reply, bool headOnly)
+    private static async Task WriteAsync(NetworkStream stream, HttpReply reply, bool headOnly, CancellationToken cancel)
     {
         byte[] body = Encoding.UTF8.GetBytes(reply.Body);
         string head = string.Create(
             CultureInfo.InvariantCulture,
             $"HTTP/1.1 {reply.Status} {Reason(reply.Status)}\r\nContent-Type: {reply.ContentType}\r\nContent-Length: {body.Length}\r\nCache-Control: no-store\r\n{(reply.Status == 405 ? "Allow: GET, HEAD\r\n" : "")}Connection: close\r\n\r\n");
-        await stream.WriteAsync(Encoding.ASCII.GetBytes(head)).ConfigureAwait(false);
+        await stream.WriteAsync(Encoding.ASCII.GetBytes(head), cancel).ConfigureAwait(false);
         if (!headOnly)
         {
-            await stream.WriteAsync(body).ConfigureAwait(false);
+            await stream.WriteAsync(body, cancel).ConfigureAwait(false);
         }
 
-        await stream.FlushAsync().ConfigureAwait(false);
+        await stream.FlushAsync(cancel).ConfigureAwait(false);
     }
 
     private static string Reason(int status) => status switch

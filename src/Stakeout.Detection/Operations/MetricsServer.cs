@@ -133,11 +133,11 @@ public sealed class MetricsServer : IAsyncDisposable
     private readonly LoopbackHttpServer _server;
     private readonly DetectionPipeline _pipeline;
 
-    /// <summary>Prepares a server for <paramref name="pipeline"/> on 127.0.0.1:<paramref name="port"/>.</summary>
-    public MetricsServer(DetectionPipeline pipeline, int port)
+    /// <summary>Prepares a server for <paramref name="pipeline"/> on 127.0.0.1:<paramref name="port"/> (connection failures to <paramref name="logger"/>).</summary>
+    public MetricsServer(DetectionPipeline pipeline, int port, Microsoft.Extensions.Logging.ILogger? logger = null)
     {
         _pipeline = pipeline ?? throw new ArgumentNullException(nameof(pipeline));
-        _server = new LoopbackHttpServer(IPAddress.Loopback, port, Answer);
+        _server = new LoopbackHttpServer(IPAddress.Loopback, port, Answer, logger: logger);
         Port = port;
     }
 
