@@ -210,7 +210,7 @@ internal static class ClusterCommands
                     stop.CancelAfter(TimeSpan.FromSeconds(seconds));
                 }
 
-                ClusterMetricsServer? metrics = parse.GetValue(metricsPort) is > 0 and var port ? new ClusterMetricsServer(port, () => ClusterMetrics.Render(worker)) : null;
+                ClusterMetricsServer? metrics = parse.GetValue(metricsPort) is > 0 and var port ? new ClusterMetricsServer(port, () => ClusterMetrics.Render(worker), logger) : null;
                 try
                 {
                     await worker.RunAsync(stop.Token).ConfigureAwait(false);

@@ -17,9 +17,11 @@ public static class ClusterMetrics
         var sb = new StringBuilder(2048);
         Line(sb, "stakeout_worker_flows_in_total", "counter", "Flows received in batches.", f.FlowsIn);
         Line(sb, "stakeout_worker_flows_scored_total", "counter", "Flows scored.", f.FlowsScored);
-        foreach (var (reason, n) in f.RejectedByReason)
+        // One HELP and TYPE per metric name, then a sample per reason: the exposition format allows no second HELP.
+        Header(sb, "stakeout_worker_flows_rejected_total", "counter", "Flows not scored, by reason.");
+        foreach (var (reason, n) in f.RejectedByReason.OrderBy(kv => kv.Key, StringComparer.Ordinal))
         {
-            Line(sb, "stakeout_worker_flows_rejected_total", "counter", "Flows not scored, by reason.", n, ("reason", reason));
+            Sample(sb, "stakeout_worker_flows_rejected_total", n, ("reason", reason));
         }
 
         Line(sb, "stakeout_worker_batches_total", "counter", "Batches scored, published and acknowledged.", c.Batches);
@@ -35,12 +37,23 @@ public static class ClusterMetrics
 
     private static void Line(StringBuilder sb, string name, string type, string help, long value, (string Key, string Value)? label = null)
     {
+        Header(sb, name, type, help);
+        Sample(sb, name, value, label);
+    }
+
+    private static void Header(StringBuilder sb, string name, string type, string help)
+    {
         sb.Append("# HELP ").Append(name).Append(' ').Append(help).Append('\n');
         sb.Append("# TYPE ").Append(name).Append(' ').Append(type).Append('\n');
+    }
+
+    private static void Sample(StringBuilder sb, string name, long value, (string Key, string Value)? label)
+    {
         sb.Append(name);
         if (label is { } l)
         {
-            sb.Append('{').Append(l.Key).Append("=\"").Append(l.Value.Replace("\"", "\\\"", StringComparison.Ordinal)).Append("\"}");
+            string escaped = l.Value.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal).Replace("\n", "\\n", StringComparison.Ordinal);
+            sb.Append('{').Append(l.Key).Append("=\"").Append(escaped).Append("\"}");
         }
 
         sb.Append(' ').Append(value.ToString(CultureInfo.InvariantCulture)).Append('\n');
@@ -54,13 +67,14 @@ public sealed class ClusterMetricsServer : IAsyncDisposable
 
     /// <summary>Starts serving <paramref name="render"/> on <paramref name="port"/>.</summary>
     /// <exception cref="IOException">The port could not be bound.</exception>
-    public ClusterMetricsServer(int port, Func<string> render)
+    public ClusterMetricsServer(int port, Func<string> render, Microsoft.Extensions.Logging.ILogger? logger = null)
     {
         ArgumentNullException.ThrowIfNull(render);
         _server = new LoopbackHttpServer(
             IPAddress.Loopback,
             port,
-            path => path == "/metrics" ? new HttpReply(200, "text/plain; version=0.0.4; charset=utf-8", render()) : HttpReply.Text(404, "not found: try /metrics\n"));
+            path => path == "/metrics" ? new HttpReply(200, "text/plain; version=0.0.4; charset=utf-8", render()) : HttpReply.Text(404, "not found: try /metrics\n"),
+            logger: logger);
         _server.Start();
     }
 
