@@ -18,6 +18,7 @@ public sealed class ShortestDoubleTests
         999999999999999.8, 123456789012345.6, 4.35, 2.675, 0.1 + 0.7, 5e-4, 7.0 / 9, 1e14 + 0.5, 8.589973e9,
         Math.PI, Math.E, Math.BitIncrement(0.0001), Math.BitDecrement(1e15), Math.BitIncrement(1.0), Math.BitDecrement(2.0),
         Math.BitIncrement(1024.0), Math.BitDecrement(1024.0), 0.5, 0.25, 0.125, 0.0625, 1.0 / 1024,
+        562949953421312.25, 562949953421312.75, // exactly halfway between two 16-digit decimals: the even one
     ];
 
     [Fact]

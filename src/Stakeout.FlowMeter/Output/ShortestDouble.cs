@@ -6,18 +6,20 @@ namespace Stakeout.FlowMeter.Output;
 /// The shortest decimal that reads back as the same double, written as UTF-8 exactly as .NET's
 /// <c>double.ToString("R", InvariantCulture)</c> writes it, for the values a flow CSV is made of (non-integers from
 /// 1e-4 to 1e15, fixed notation). It is the writer's main cost otherwise: most means, deviations and rates need 16 or
-/// 17 digits, and the general formatter spends about three times as long on each.
+/// 17 digits, and the general formatter spends about twice as long on each.
 /// </summary>
 /// <remarks>
 /// <para>
 /// The method works in exact integers. A double <c>a = m·2^q</c> (here always q &lt; 0) reads back from every decimal
-/// strictly inside <c>[a - gap below/2, a + gap above/2]</c>; scaled by <c>2^(2-q)·10^T</c> those bounds are 128-bit
+/// inside <c>[a - gap below/2, a + gap above/2]</c>; scaled by <c>2^(2-q)·10^T</c> those bounds are 128-bit
 /// integers, and the k-digit decimals inside are the integers between them divided by <c>2^(2-q)</c>, a shift. At 15
-/// digits the interval is under a fifth of a unit wide, so at most one decimal lies in it, and if one does the shortest
+/// digits the interval is under a quarter of a unit wide, so at most one decimal lies in it, and if one does the shortest
 /// decimal is that one without its trailing zeros (a shorter one would be a second 15-digit decimal in the interval).
 /// Otherwise the shortest has 16 or, always possible, 17 digits, and among those the one nearest <c>a</c> is taken,
-/// as .NET does (the even one when <c>a</c> is exactly halfway). A decimal exactly on a bound is left out, as .NET
-/// leaves it out.
+/// as .NET does (the even one when <c>a</c> is exactly halfway). No decimal of 17 digits or fewer can lie exactly on a
+/// bound in this range (a bound is an odd multiple of 2^(q-1), q &lt;= -3, which takes at least 19 significant digits),
+/// so whether the bounds count (.NET counts them for an even m) never changes the answer here; widening the range
+/// would need that rule.
 /// </para>
 /// <para>
 /// Where the exponent guess cannot be settled it returns false and the caller uses .NET's formatter, as it does
@@ -116,7 +118,7 @@ internal static class ShortestDouble
         UInt128 mask = (UInt128.One << shift) - 1;
         for (int k = 15; k <= 17; k++)
         {
-            // The decimals inside; one exactly on a bound is left out, as .NET leaves it out.
+            // The decimals inside (none can sit exactly on a bound in this range; see the remarks).
             ulong first = (ulong)(lo >> shift) + 1;
             ulong last = (ulong)(hi >> shift);
             if ((hi & mask) == 0)
