@@ -52,8 +52,7 @@ public static class ClusterMetrics
         sb.Append(name);
         if (label is { } l)
         {
-            string escaped = l.Value.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal).Replace("\n", "\\n", StringComparison.Ordinal);
-            sb.Append('{').Append(l.Key).Append("=\"").Append(escaped).Append("\"}");
+            sb.Append('{').Append(l.Key).Append("=\"").Append(PrometheusText.EscapeLabelValue(l.Value)).Append("\"}");
         }
 
         sb.Append(' ').Append(value.ToString(CultureInfo.InvariantCulture)).Append('\n');

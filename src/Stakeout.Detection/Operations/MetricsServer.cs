@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Net;
 using System.Text;
 using System.Text.Json;
+using Stakeout.Core;
 
 namespace Stakeout.Detection;
 
@@ -64,14 +65,14 @@ public static class PrometheusText
         sb.Append("# TYPE stakeout_drift_feature_psi gauge\n");
         foreach (var f in last.Features)
         {
-            sb.Append("stakeout_drift_feature_psi{feature=\"").Append(Escape(f.Feature)).Append("\"} ").Append(f.Psi.ToString("0.######", CultureInfo.InvariantCulture)).Append('\n');
+            sb.Append("stakeout_drift_feature_psi{feature=\"").Append(EscapeLabelValue(f.Feature)).Append("\"} ").Append(f.Psi.ToString("0.######", CultureInfo.InvariantCulture)).Append('\n');
         }
 
         sb.Append("# HELP stakeout_drift_feature_divergence Out-of-profile divergence KL(window || training) of each feature in the last window.\n");
         sb.Append("# TYPE stakeout_drift_feature_divergence gauge\n");
         foreach (var f in last.Features)
         {
-            sb.Append("stakeout_drift_feature_divergence{feature=\"").Append(Escape(f.Feature)).Append("\"} ").Append(f.Divergence.ToString("0.######", CultureInfo.InvariantCulture)).Append('\n');
+            sb.Append("stakeout_drift_feature_divergence{feature=\"").Append(EscapeLabelValue(f.Feature)).Append("\"} ").Append(f.Divergence.ToString("0.######", CultureInfo.InvariantCulture)).Append('\n');
         }
 
         if (last.AnomalyShare is { } share)
@@ -99,7 +100,7 @@ public static class PrometheusText
         sb.Append("# TYPE ").Append(name).Append(' ').Append(type).Append('\n');
         foreach (var (key, value) in values.OrderBy(kv => kv.Key, StringComparer.Ordinal))
         {
-            sb.Append(name).Append('{').Append(label).Append("=\"").Append(Escape(key)).Append("\"} ")
+            sb.Append(name).Append('{').Append(label).Append("=\"").Append(EscapeLabelValue(key)).Append("\"} ")
               .Append(value.ToString(CultureInfo.InvariantCulture)).Append('\n');
         }
     }
@@ -121,7 +122,8 @@ public static class PrometheusText
         sb.Append(name).Append("_count ").Append(count.ToString(CultureInfo.InvariantCulture)).Append('\n');
     }
 
-    private static string Escape(string value) => value.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal).Replace("\n", "\\n", StringComparison.Ordinal);
+    /// <summary>A label value as the text exposition format writes it: backslash, double quote and newline escaped.</summary>
+    public static string EscapeLabelValue(string value) => Guard.NotNull(value).Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal).Replace("\n", "\\n", StringComparison.Ordinal);
 }
 
 /// <summary>
@@ -138,11 +140,10 @@ public sealed class MetricsServer : IAsyncDisposable
     {
         _pipeline = pipeline ?? throw new ArgumentNullException(nameof(pipeline));
         _server = new LoopbackHttpServer(IPAddress.Loopback, port, Answer, logger: logger);
-        Port = port;
     }
 
     /// <summary>The port served.</summary>
-    public int Port { get; }
+    public int Port => _server.EndPoint.Port;
 
     /// <summary>Binds the port and starts serving.</summary>
     /// <exception cref="IOException">The port could not be bound.</exception>
