@@ -203,8 +203,7 @@ public sealed class LoopbackHttpServer : IAsyncDisposable
         try
         {
             using var stream = new NetworkStream(client, ownsSocket: true);
-            using var deadline = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token);
-            deadline.CancelAfter(HeadTimeout);
+            using var deadline = Deadline(HeadTimeout);
             var (method, path, failure) = await ReadHeadAsync(stream, deadline.Token).ConfigureAwait(false);
             if (_stop.IsCancellationRequested)
             {
@@ -212,9 +211,8 @@ public sealed class LoopbackHttpServer : IAsyncDisposable
             }
 
             HttpReply reply = failure ?? Answer(method, path);
-            using (var write = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token))
+            using (var write = Deadline(WriteTimeout))
             {
-                write.CancelAfter(WriteTimeout);
                 await WriteAsync(stream, reply, method == "HEAD", write.Token).ConfigureAwait(false);
             }
 
@@ -243,8 +241,7 @@ public sealed class LoopbackHttpServer : IAsyncDisposable
     private async Task LingerAsync(Socket client)
     {
         client.Shutdown(SocketShutdown.Send);
-        using var linger = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token);
-        linger.CancelAfter(LingerTime);
+        using var linger = Deadline(LingerTime);
         var sink = new byte[4096];
         long drained = 0;
         while (drained < MaxLingerBytes)
@@ -257,6 +254,14 @@ public sealed class LoopbackHttpServer : IAsyncDisposable
 
             drained += n;
         }
+    }
+
+    /// <summary>A token cancelled after <paramref name="after"/> or at shutdown, whichever comes first.</summary>
+    private CancellationTokenSource Deadline(TimeSpan after)
+    {
+        var deadline = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token);
+        deadline.CancelAfter(after);
+        return deadline;
     }
 
     private HttpReply Answer(string method, string path)

@@ -28,24 +28,9 @@ internal sealed class FlowMap
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public bool TryGetValue(in FlowKey key, out FlowState flow)
     {
-        int hash = key.GetHashCode();
-        var slots = _slots;
-        int mask = _mask;
-        for (int i = hash & mask; ; i = (i + 1) & mask)
-        {
-            ref Slot slot = ref slots[i];
-            if (slot.Flow is not { } candidate)
-            {
-                flow = null!;
-                return false;
-            }
-
-            if (slot.Hash == hash && candidate.Key.Equals(key))
-            {
-                flow = candidate;
-                return true;
-            }
-        }
+        int i = Find(key);
+        flow = i < 0 ? null! : _slots[i].Flow!;
+        return i >= 0;
     }
 
     /// <summary>Indexes <paramref name="flow"/> under its key, replacing the flow held there, if any.</summary>
@@ -81,25 +66,14 @@ internal sealed class FlowMap
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public bool Remove(in FlowKey key)
     {
-        int hash = key.GetHashCode();
+        int hole = Find(key);
+        if (hole < 0)
+        {
+            return false;
+        }
+
         var slots = _slots;
         int mask = _mask;
-        int hole = hash & mask;
-        while (true)
-        {
-            ref Slot slot = ref slots[hole];
-            if (slot.Flow is null)
-            {
-                return false;
-            }
-
-            if (slot.Hash == hash && slot.Flow.Key.Equals(key))
-            {
-                break;
-            }
-
-            hole = (hole + 1) & mask;
-        }
 
         // Backward shift: every entry after the hole that may live there (its home slot is not between the hole and
         // itself, cyclically) moves back into it, until an empty slot ends the run.
@@ -139,6 +113,28 @@ internal sealed class FlowMap
     {
         Array.Clear(_slots);
         Count = 0;
+    }
+
+    /// <summary>The slot holding <paramref name="key"/>'s flow, or -1.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private int Find(in FlowKey key)
+    {
+        int hash = key.GetHashCode();
+        var slots = _slots;
+        int mask = _mask;
+        for (int i = hash & mask; ; i = (i + 1) & mask)
+        {
+            ref Slot slot = ref slots[i];
+            if (slot.Flow is not { } candidate)
+            {
+                return -1;
+            }
+
+            if (slot.Hash == hash && candidate.Key.Equals(key))
+            {
+                return i;
+            }
+        }
     }
 
     private void Grow()

@@ -183,11 +183,11 @@ internal static class ShortestDouble
         }
 
         int whole = e + 1;                                  // digits before the point
-        int point;                                          // where the point goes, or -1 for none
+        int point = -1;                                     // where the point goes among the digits, or -1 for none
         if (whole <= 0)
         {
+            // "0." and the zeros after the point, then all the digits.
             to[n++] = (byte)'0';
-            point = n;
             to[n++] = (byte)'.';
             for (int i = 0; i < -whole; i++)
             {
@@ -198,13 +198,9 @@ internal static class ShortestDouble
         {
             point = n + whole;
         }
-        else
-        {
-            point = -1;
-        }
 
         // The digits right to left, stepping over the point.
-        int end = n + count + (point >= n ? 1 : 0);
+        int end = n + count + (point >= 0 ? 1 : 0);
         int at = end;
         while (at > n)
         {
