@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using System.Net;
-using System.Net.Sockets;
 
 namespace Stakeout.Datasets.Tests;
 
@@ -134,12 +133,7 @@ internal sealed class LoopbackServer : IDisposable
         }
     }
 
-    private static int FreePort()
-    {
-        using var socket = new TcpListener(IPAddress.Loopback, 0);
-        socket.Start();
-        return ((IPEndPoint)socket.LocalEndpoint).Port;
-    }
+    private static int FreePort() => Stakeout.TestSupport.LoopbackPort.Free();
 
     private sealed class Route(byte[] body, string contentType, long? cutAfter, int cuts)
     {

@@ -322,12 +322,7 @@ public sealed class OperationsTests : IDisposable
         Assert.Equal(1000, h.Cumulative()[^1]);
     }
 
-    internal static int FreePort()
-    {
-        using var probe = new TcpListener(IPAddress.Loopback, 0);
-        probe.Start();
-        return ((IPEndPoint)probe.LocalEndpoint).Port;
-    }
+    internal static int FreePort() => Stakeout.TestSupport.LoopbackPort.Free();
 
     private static async Task Send(IPEndPoint endpoint, string text)
     {

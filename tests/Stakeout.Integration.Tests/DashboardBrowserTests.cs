@@ -80,6 +80,10 @@ public sealed class DashboardBrowserTests : IDisposable
 
             Assert.True(problems.Count == 0, "console errors (CSP violations among them): " + string.Join(" | ", problems));
         }
+        catch (Exception ex) when (monitor.HasExited)
+        {
+            throw new Xunit.Sdk.XunitException($"the monitor exited with {monitor.ExitCode} while the test ran; its stderr: {await monitorErr}\n{ex}");
+        }
         finally
         {
             await StopAsync(replay, monitor);
@@ -136,6 +140,10 @@ public sealed class DashboardBrowserTests : IDisposable
             await page.ScreenshotAsync(new() { Path = Path.Combine(Chromium.ScreenshotDirectory, "ledger-tampered.png"), FullPage = true });
             File.Move(block + ".orig", block, overwrite: true);
             Assert.True(problems.Count == 0, "console errors: " + string.Join(" | ", problems));
+        }
+        catch (Exception ex) when (monitor.HasExited)
+        {
+            throw new Xunit.Sdk.XunitException($"the monitor exited with {monitor.ExitCode} while the test ran; its stderr: {await monitorErr}\n{ex}");
         }
         finally
         {

@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Net;
-using System.Net.Sockets;
+using Stakeout.TestSupport;
 
 namespace Stakeout.Integration.Tests;
 
@@ -35,6 +34,25 @@ internal static class StakeoutProcess
         var psi = new ProcessStartInfo("/bin/sh") { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = stdin, UseShellExecute = false };
         psi.ArgumentList.Add("-c");
         psi.ArgumentList.Add("trap '' INT QUIT; exec dotnet \"$0\" \"$@\"");
+        psi.ArgumentList.Add(Dll);
+        foreach (string a in args)
+        {
+            psi.ArgumentList.Add(a);
+        }
+
+        var process = Process.Start(psi)!;
+        _ = process.StandardOutput.ReadToEndAsync();
+        return (process, process.StandardError.ReadToEndAsync());
+    }
+
+    /// <summary>
+    /// Starts <c>nohup stakeout ARGS</c>, as users and supervisors start a long-lived monitor: SIGHUP is inherited as
+    /// ignored (nohup's whole job), stdout is drained and stderr collected.
+    /// </summary>
+    public static (Process Process, Task<string> Stderr) StartUnderNohup(params string[] args)
+    {
+        var psi = new ProcessStartInfo("nohup") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        psi.ArgumentList.Add("dotnet");
         psi.ArgumentList.Add(Dll);
         foreach (string a in args)
         {
@@ -90,11 +108,6 @@ internal static class StakeoutProcess
         }
     }
 
-    /// <summary>A loopback port free at the time of asking.</summary>
-    public static int FreePort()
-    {
-        using var probe = new TcpListener(IPAddress.Loopback, 0);
-        probe.Start();
-        return ((IPEndPoint)probe.LocalEndpoint).Port;
-    }
+    /// <summary>A loopback port free at the time of asking, outside the range outgoing connections draw from (<see cref="LoopbackPort"/>).</summary>
+    public static int FreePort() => LoopbackPort.Free();
 }

@@ -91,10 +91,5 @@ internal sealed class TamperingProxy : IDisposable
         context.Response.Close();
     }
 
-    private static int FreePort()
-    {
-        using var probe = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
-        probe.Start();
-        return ((IPEndPoint)probe.LocalEndpoint).Port;
-    }
+    private static int FreePort() => Stakeout.TestSupport.LoopbackPort.Free();
 }

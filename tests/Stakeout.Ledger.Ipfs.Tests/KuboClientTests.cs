@@ -117,10 +117,7 @@ public sealed class KuboClientTests(OneNodeFixture fixture) : IClassFixture<OneN
     [Fact]
     public async Task BlockPut_NothingListening_ThrowsKuboExceptionNamingNodeCallAndAttempts()
     {
-        using var probe = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-        probe.Start();
-        int port = ((System.Net.IPEndPoint)probe.LocalEndpoint).Port;
-        probe.Stop();
+        int port = Stakeout.TestSupport.LoopbackPort.Free();
         var client = TestClients.For(new Uri($"http://127.0.0.1:{port}"), retries: 2);
 
         var error = await Assert.ThrowsAsync<KuboException>(() => client.IdAsync(CancellationToken.None));
