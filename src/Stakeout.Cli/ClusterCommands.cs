@@ -1,6 +1,5 @@
 using System.CommandLine;
 using System.Globalization;
-using System.Runtime.InteropServices;
 using Microsoft.Extensions.Logging;
 using Stakeout.Cluster;
 using Stakeout.Detection;
@@ -192,9 +191,8 @@ internal static class ClusterCommands
                 var handle = ModelLoader.Load(path, detection, load);
                 string id = parse.GetValue(workerId) ?? DefaultId();
                 var worker = new ClusterWorker(options, id, new ModelHolder(handle), detection, logger);
-                using var sighup = OperatingSystem.IsWindows() ? null : PosixSignalRegistration.Create(PosixSignal.SIGHUP, ctx =>
+                using var sighup = Signals.OnHangup(() =>
                 {
-                    ctx.Cancel = true;
                     try
                     {
                         worker.Reload(ModelLoader.Load(path, detection, load));

@@ -1,7 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Net;
-using System.Runtime.InteropServices;
 using Microsoft.Extensions.Logging;
 using Stakeout.Detection;
 using Stakeout.FlowMeter.Flows;
@@ -298,11 +297,7 @@ internal static class DetectCommands
         }
 
         using var reloader = new ModelReloader(pipeline, modelPath, () => ModelLoader.Load(modelPath, options, policy.LoadOptions(parse)), settings.Watch, logger);
-        using var sighup = OperatingSystem.IsWindows() ? null : PosixSignalRegistration.Create(PosixSignal.SIGHUP, ctx =>
-        {
-            ctx.Cancel = true;
-            reloader.RequestReload();
-        });
+        using var sighup = Signals.OnHangup(reloader.RequestReload);
         using var stopReloads = new CancellationTokenSource();
         var reloads = reloader.RunAsync(TimeSpan.FromMilliseconds(300), TimeProvider.System, stopReloads.Token);
         MetricsServer? metrics = null;
