@@ -62,16 +62,28 @@ else
   echo "fuzz: skipped, ../shared/data (the seed corpus) is not beside this clone"
 fi
 
-# One closing line over every test project, read from the TRX files.
+# Closing lines over every test project, read from the TRX files: each failed test with the head of its message (so a
+# log cut to its tail still names what failed), then one summary line.
 python3 - "$results" <<'PY' || true
 import glob, re, sys
+import xml.etree.ElementTree as ET
+ns = {"t": "http://microsoft.com/schemas/VisualStudio/TeamTest/2010"}
 t = {"passed": 0, "failed": 0, "notExecuted": 0}
-for f in glob.glob(sys.argv[1] + "/*.trx"):
-    m = re.search(r"<Counters [^>]*>", open(f, encoding="utf-8").read())
-    if m:
+failed = []
+for f in sorted(glob.glob(sys.argv[1] + "/*.trx")):
+    root = ET.parse(f).getroot()
+    counters = root.find("t:ResultSummary/t:Counters", ns)
+    if counters is not None:
         for k in t:
-            v = re.search(k + r'="(\d+)"', m.group(0))
-            t[k] += int(v.group(1)) if v else 0
+            t[k] += int(counters.get(k, "0"))
+    for r in root.iterfind("t:Results/t:UnitTestResult", ns):
+        if r.get("outcome") == "Failed":
+            msg = r.findtext("t:Output/t:ErrorInfo/t:Message", default="", namespaces=ns).strip()
+            failed.append((r.get("testName", "?"), r.get("duration", "?"), msg))
+for name, duration, msg in failed:
+    print(f"FAILED {name} [{duration}]")
+    for line in msg.splitlines()[:12]:
+        print(f"    {line[:300]}")
 print(f"Tests: {t['passed']} passed, {t['failed']} failed, {t['notExecuted']} skipped")
 PY
 exit $status
