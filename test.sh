@@ -62,28 +62,32 @@ else
   echo "fuzz: skipped, ../shared/data (the seed corpus) is not beside this clone"
 fi
 
-# Closing lines over every test project, read from the TRX files: each failed test with the head of its message (so a
-# log cut to its tail still names what failed), then one summary line.
+# Closing lines over every test project, read from the TRX files: each failed test with the head of its message and
+# each skipped test with its reason (so a log cut to its tail still names them), then one summary line. Counted from
+# the results themselves: the TRX counters leave skipped tests out of every field but the total.
 python3 - "$results" <<'PY' || true
-import glob, re, sys
+import glob, sys
 import xml.etree.ElementTree as ET
 ns = {"t": "http://microsoft.com/schemas/VisualStudio/TeamTest/2010"}
-t = {"passed": 0, "failed": 0, "notExecuted": 0}
-failed = []
+counts = {"Passed": 0, "Failed": 0, "NotExecuted": 0}
+failed, skipped = [], []
 for f in sorted(glob.glob(sys.argv[1] + "/*.trx")):
-    root = ET.parse(f).getroot()
-    counters = root.find("t:ResultSummary/t:Counters", ns)
-    if counters is not None:
-        for k in t:
-            t[k] += int(counters.get(k, "0"))
-    for r in root.iterfind("t:Results/t:UnitTestResult", ns):
-        if r.get("outcome") == "Failed":
-            msg = r.findtext("t:Output/t:ErrorInfo/t:Message", default="", namespaces=ns).strip()
+    for r in ET.parse(f).getroot().iterfind("t:Results/t:UnitTestResult", ns):
+        outcome = r.get("outcome", "")
+        counts[outcome] = counts.get(outcome, 0) + 1
+        msg = r.findtext("t:Output/t:ErrorInfo/t:Message", default="", namespaces=ns).strip()
+        if outcome == "Failed":
             failed.append((r.get("testName", "?"), r.get("duration", "?"), msg))
+        elif outcome == "NotExecuted":
+            skipped.append((r.get("testName", "?"), msg))
+for name, reason in skipped:
+    print(f"SKIPPED {name}: {reason.splitlines()[0][:300] if reason else '(no reason given)'}")
 for name, duration, msg in failed:
     print(f"FAILED {name} [{duration}]")
     for line in msg.splitlines()[:12]:
         print(f"    {line[:300]}")
-print(f"Tests: {t['passed']} passed, {t['failed']} failed, {t['notExecuted']} skipped")
+other = sum(v for k, v in counts.items() if k not in ("Passed", "Failed", "NotExecuted"))
+tail = f", {other} with another outcome" if other else ""
+print(f"Tests: {counts['Passed']} passed, {counts['Failed']} failed, {counts['NotExecuted']} skipped{tail}")
 PY
 exit $status
