@@ -47,6 +47,25 @@ public sealed class LoopbackHttpServerTests
         Assert.StartsWith("HTTP/1.1 400 ", await Raw(port, "GET metrics HTTP/1.1\r\n\r\n"), StringComparison.Ordinal);
         Assert.StartsWith("HTTP/1.1 200 OK", await Raw(port, "GET http://127.0.0.1/metrics HTTP/1.0\r\n\r\n"), StringComparison.Ordinal);
         Assert.StartsWith("HTTP/1.1 200 OK", await Raw(port, "GET /metrics HTTP/1.0\n\n"), StringComparison.Ordinal);
+        Assert.StartsWith("HTTP/1.1 200 OK", await Raw(port, "\r\n\r\nGET /metrics HTTP/1.1\r\n\r\n"), StringComparison.Ordinal);
+        Assert.StartsWith("HTTP/1.1 400 ", await Raw(port, "\r\n \r\n\r\n"), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task EveryReply_CarriesADateHeader()
+    {
+        await using var server = Started(out int port);
+        using var http = new HttpClient();
+        var before = DateTimeOffset.UtcNow.AddSeconds(-1);
+
+        using var ok = await http.GetAsync(new Uri($"http://127.0.0.1:{port}/metrics"));
+        using var missing = await http.GetAsync(new Uri($"http://127.0.0.1:{port}/nothing"));
+
+        foreach (var reply in new[] { ok, missing })
+        {
+            Assert.NotNull(reply.Headers.Date);
+            Assert.InRange(reply.Headers.Date!.Value, before, DateTimeOffset.UtcNow.AddSeconds(1));
+        }
     }
 
     [Fact]

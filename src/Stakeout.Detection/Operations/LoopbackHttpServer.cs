@@ -287,8 +287,9 @@ public sealed class LoopbackHttpServer : IAsyncDisposable
     {
         var buffer = new byte[MaxHeadBytes];
         int filled = 0;
+        int start = 0;
         int end;
-        while ((end = HeadEnd(buffer.AsSpan(0, filled))) < 0)
+        while ((end = HeadEnd(buffer.AsSpan(start, filled - start))) < 0)
         {
             if (filled == buffer.Length)
             {
@@ -311,9 +312,15 @@ public sealed class LoopbackHttpServer : IAsyncDisposable
             }
 
             filled += n;
+
+            // Empty lines before the request line are ignored (RFC 9112, section 2.2: some clients send a CRLF after a POST body).
+            while (start < filled && buffer[start] is (byte)'\r' or (byte)'\n')
+            {
+                start++;
+            }
         }
 
-        string head = Encoding.ASCII.GetString(buffer, 0, end);
+        string head = Encoding.ASCII.GetString(buffer, start, end);
         int eol = head.IndexOf('\n', StringComparison.Ordinal);
         string line = (eol < 0 ? head : head[..eol]).TrimEnd('\r');
         string[] parts = line.Split(' ');
@@ -353,7 +360,7 @@ public sealed class LoopbackHttpServer : IAsyncDisposable
         byte[] body = Encoding.UTF8.GetBytes(reply.Body);
         string head = string.Create(
             CultureInfo.InvariantCulture,
-            $"HTTP/1.1 {reply.Status} {Reason(reply.Status)}\r\nContent-Type: {reply.ContentType}\r\nContent-Length: {body.Length}\r\nCache-Control: no-store\r\n{(reply.Status == 405 ? "Allow: GET, HEAD\r\n" : "")}Connection: close\r\n\r\n");
+            $"HTTP/1.1 {reply.Status} {Reason(reply.Status)}\r\nDate: {DateTimeOffset.UtcNow:R}\r\nContent-Type: {reply.ContentType}\r\nContent-Length: {body.Length}\r\nCache-Control: no-store\r\n{(reply.Status == 405 ? "Allow: GET, HEAD\r\n" : "")}Connection: close\r\n\r\n");
         await stream.WriteAsync(Encoding.ASCII.GetBytes(head), cancel).ConfigureAwait(false);
         if (!headOnly)
         {
