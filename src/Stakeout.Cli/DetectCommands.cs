@@ -271,6 +271,9 @@ internal static class DetectCommands
             var load = policy.LoadOptions(parse);
             var model = ModelLoader.Load(modelPath, options, load);
             source = ClusterCommands.Sources().Create(settings.Source, new SourceSettings { PacketFeed = settings.PacketFeed });
+
+            // A listening source binds its port before the dashboard or metrics endpoint is announced.
+            source.Open();
             BatchDetector.EnsureWritableDirectory(output);
             var names = settings.Quiet ? new[] { "eve", "seed-logs" } : ["console", "eve", "seed-logs"];
             IReadOnlyList<IAlertSink> sinks = AlertSinkRegistry.CreateDefault().Create(names, new SinkSettings

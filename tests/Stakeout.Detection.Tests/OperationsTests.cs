@@ -45,6 +45,40 @@ public sealed class OperationsTests : IDisposable
     }
 
     [Fact]
+    public async Task TcpSource_OpenedBeforeRun_BindsAtOnceAndTheRunServesThatPort()
+    {
+        using var source = new TcpFlowSource(new IPEndPoint(IPAddress.Loopback, 0));
+        source.Open();
+        Assert.True(source.Bound.IsCompletedSuccessfully, "Open returned before the port was bound");
+        var endpoint = await source.Bound;
+        source.Open();
+
+        var pipeline = Pipelines.Create(new RuleScorer(), Pipelines.Options(), new CollectingSink());
+        using var stop = new CancellationTokenSource();
+        var run = pipeline.RunAsync([source], stop.Token);
+        await Send(endpoint, Csv.Lines(Csv.Header(), Csv.Row(1, 150), Csv.Row(2, 1)));
+        await stop.CancelAsync();
+        await run.WaitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.Equal(2, pipeline.Counters.Snapshot().FlowsScored);
+    }
+
+    [Fact]
+    public void TcpSource_PortInUse_OpenFailsNamingTheSourceAndThePort()
+    {
+        using var taken = new TcpListener(IPAddress.Loopback, 0);
+        taken.Start();
+        int port = ((IPEndPoint)taken.LocalEndpoint).Port;
+        using var source = new TcpFlowSource(new IPEndPoint(IPAddress.Loopback, port));
+
+        var ex = Assert.Throws<IOException>(source.Open);
+
+        Assert.StartsWith($"tcp://127.0.0.1:{port}: the port is in use", ex.Message, StringComparison.Ordinal);
+        Assert.IsType<SocketException>(ex.InnerException);
+        Assert.True(source.Bound.IsFaulted);
+    }
+
+    [Fact]
     public void TcpSource_NonLoopbackAddress_Refused()
     {
         var ex = Assert.Throws<ArgumentException>(() => new TcpFlowSource(new IPEndPoint(IPAddress.Parse("192.0.2.1"), 5000)));

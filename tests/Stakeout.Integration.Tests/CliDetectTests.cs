@@ -115,6 +115,24 @@ public sealed class CliDetectTests : IDisposable
         }
     }
 
+    [Fact]
+    public void Monitor_TcpPortInUse_FailsNamingItBeforeTheDashboardIsAnnounced()
+    {
+        string model = Path.Combine(_dir, "m.stakeout");
+        TinyModel.Save(model);
+        using var taken = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        taken.Start();
+        int port = ((System.Net.IPEndPoint)taken.LocalEndpoint).Port;
+
+        var (code, _, stderr) = CliInspectTests.Run(
+            "monitor", "-m", model, "-s", $"tcp://127.0.0.1:{port}", "-o", Path.Combine(_dir, "o"), "--dashboard", "127.0.0.1:0", "--metrics-port", StakeoutProcess.FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture));
+
+        Assert.Equal(1, code);
+        Assert.Contains($"error: tcp://127.0.0.1:{port}: the port is in use by another process", stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("dashboard on", stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("metrics on", stderr, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("flows", "--mode")]
     [InlineData("monitor", "--meter-mode")]

@@ -18,6 +18,15 @@ public interface IFlowSource
     /// streams are completed. Throwing fails the pipeline (after draining what came in).
     /// </summary>
     Task RunAsync(FlowSourceContext context);
+
+    /// <summary>
+    /// Takes now what the source must own before anything is announced (a listening port), so that a port in use fails
+    /// the start with one clear error instead of after a dashboard or metrics endpoint is up. Idempotent; optional:
+    /// <see cref="RunAsync"/> takes it itself when this was not called. Most sources have nothing to take.
+    /// </summary>
+    void Open()
+    {
+    }
 }
 
 /// <summary>Thrown when a stream's header cannot be used with the model: not a flow CSV, or features the model reads are missing.</summary>

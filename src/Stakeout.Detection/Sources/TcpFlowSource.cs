@@ -9,11 +9,14 @@ namespace Stakeout.Detection;
 /// (counted under streams failed); a connection that ends mid-row has that row counted as <c>incomplete_line</c>. Other
 /// connections are not affected.
 /// </summary>
-public sealed class TcpFlowSource : IFlowSource
+public sealed class TcpFlowSource : IFlowSource, IDisposable
 {
     private readonly IPEndPoint _endpoint;
     private readonly int _maxConnections;
     private readonly TaskCompletionSource<IPEndPoint> _bound = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly Lock _gate = new();
+    private TcpListener? _listener;
+    private bool _disposed;
 
     /// <summary>Listens on <paramref name="endpoint"/>, which must be a loopback address (port 0 picks a free port).</summary>
     public TcpFlowSource(IPEndPoint endpoint, int maxConnections = 64)
@@ -35,23 +38,49 @@ public sealed class TcpFlowSource : IFlowSource
     /// <summary>Completes with the bound endpoint (the real port when 0 was asked for) once the listener is up.</summary>
     public Task<IPEndPoint> Bound => _bound.Task;
 
+    /// <summary>
+    /// Binds the port now (idempotent). A port in use throws an <see cref="IOException"/> naming the source; the
+    /// <see cref="SocketException"/> is its inner exception.
+    /// </summary>
+    public void Open()
+    {
+        lock (_gate)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            if (_listener is not null)
+            {
+                return;
+            }
+
+            var listener = new TcpListener(_endpoint);
+            try
+            {
+                listener.Start();
+            }
+            catch (SocketException ex)
+            {
+                listener.Dispose();
+                var error = new IOException(
+                    ex.SocketErrorCode == SocketError.AddressAlreadyInUse
+                        ? $"{Name}: the port is in use by another process; choose another port or stop the process listening on it."
+                        : $"{Name}: cannot listen: {ex.Message}",
+                    ex);
+                _bound.TrySetException(error);
+                throw error;
+            }
+
+            _listener = listener;
+            _bound.TrySetResult((IPEndPoint)listener.LocalEndpoint);
+        }
+    }
+
     /// <inheritdoc />
     public async Task RunAsync(FlowSourceContext context)
     {
         ArgumentNullException.ThrowIfNull(context);
-        using var listener = new TcpListener(_endpoint);
-        try
-        {
-            listener.Start();
-        }
-        catch (SocketException ex)
-        {
-            _bound.TrySetException(ex);
-            throw;
-        }
-
+        Open();
+        var listener = _listener!;
         var bound = (IPEndPoint)listener.LocalEndpoint;
-        _bound.TrySetResult(bound);
         Log.Listening(context.Logger, $"tcp://{bound}");
         var connections = new List<Task>();
         using var slots = new SemaphoreSlim(_maxConnections);
@@ -81,8 +110,24 @@ public sealed class TcpFlowSource : IFlowSource
         }
         finally
         {
-            listener.Stop();
+            lock (_gate)
+            {
+                _listener?.Dispose();
+                _listener = null;
+            }
+
             await Task.WhenAll(connections).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Stops listening (also when <see cref="RunAsync"/> never ran); connections already accepted are not cut.</summary>
+    public void Dispose()
+    {
+        lock (_gate)
+        {
+            _disposed = true;
+            _listener?.Dispose();
+            _listener = null;
         }
     }
 
