@@ -59,6 +59,29 @@ public sealed class ShutdownTests
     }
 
     [Fact(Timeout = 60_000)]
+    public async Task RunAsync_SourceEndsInsideTheCancellingCall_TheRunStillCountsAsStopped()
+    {
+        // A stdin source under load: its wait is cancelled, and its ending (then the pipeline's drain) ran on the thread
+        // that cancelled, before that thread reached the callback that notes the stop. The summary then said "not
+        // stopped" for a signalled run (MonitorShutdownTests, 2 runs in 23 on a busy machine). Here the cancelling
+        // thread is held inside the source's callback until the sinks are closed and the report is being written.
+        var sink = new ClosingSink();
+        var source = new EndsInsideCancellationSource(sink.Closed.Task);
+        var pipeline = Pipelines.Create(new RuleScorer(), Pipelines.Options(), sink);
+        using var stop = new CancellationTokenSource();
+
+        var run = pipeline.RunAsync([source], stop.Token);
+        await source.Started.Task;
+        await Task.Run(stop.Cancel);
+        await run;
+
+        Assert.True(source.HeldUntilSinksClosed, "the sinks were not closed while the cancelling thread was held");
+        Assert.True(pipeline.Shutdown.Stopped, "a signalled run reported as not stopped");
+        Assert.True(pipeline.Shutdown.Signal);
+        Assert.True(pipeline.Shutdown.Complete);
+    }
+
+    [Fact(Timeout = 60_000)]
     public async Task RunAsync_SinkThatNeverCloses_NamedAsNotClosed()
     {
         var pipeline = Pipelines.Create(new RuleScorer(), Pipelines.Options(o => o with { ShutdownTimeout = TimeSpan.FromMilliseconds(300) }), new HangingSink());
@@ -160,6 +183,47 @@ public sealed class ShutdownTests
     }
 
     /// <summary>Writes its rows, then (if stubborn) waits without looking at Stopping, as a blocked read would.</summary>
+    // Ends from inside its Stopping callback (so its caller's continuations run on the cancelling thread), then holds
+    // that thread until the run has closed its sinks, and a little longer (the report is written right after).
+    private sealed class EndsInsideCancellationSource(Task sinksClosed) : IFlowSource
+    {
+        public TaskCompletionSource Started { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public bool HeldUntilSinksClosed { get; private set; }
+
+        public string Name => "inline";
+
+        public Task RunAsync(FlowSourceContext context)
+        {
+            var ended = new TaskCompletionSource();
+            context.Stopping.Register(() =>
+            {
+                ended.SetResult();
+                HeldUntilSinksClosed = sinksClosed.Wait(TimeSpan.FromSeconds(10));
+                Thread.Sleep(300);
+            });
+            Started.SetResult();
+            return ended.Task;
+        }
+    }
+
+    private sealed class ClosingSink : IAlertSink
+    {
+        public TaskCompletionSource Closed { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public string Name => "closing";
+
+        public ValueTask WriteAsync(IReadOnlyList<Alert> alerts, CancellationToken cancellationToken) => ValueTask.CompletedTask;
+
+        public ValueTask FlushAsync(CancellationToken cancellationToken) => ValueTask.CompletedTask;
+
+        public ValueTask DisposeAsync()
+        {
+            Closed.TrySetResult();
+            return ValueTask.CompletedTask;
+        }
+    }
+
     private sealed class StubbornSource(string name, string text, bool stubborn = true) : IFlowSource
     {
         private readonly TaskCompletionSource _release = new(TaskCreationOptions.RunContinuationsAsynchronously);

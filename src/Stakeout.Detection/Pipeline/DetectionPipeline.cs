@@ -168,6 +168,13 @@ public sealed class DetectionPipeline
         var stopped = new TaskCompletionSource<long>(TaskCreationOptions.RunContinuationsAsynchronously);
         var signalled = new TaskCompletionSource<long>(TaskCreationOptions.RunContinuationsAsynchronously);
         using var onStop = stopSources.Token.Register(() => stopped.TrySetResult(_time.GetTimestamp()));
+
+        // Cancelling a token runs its callbacks last-registered first, and a source's ending (then the whole drain) can
+        // run inline inside the linked source's callback, before a callback registered earlier gets its turn. So the
+        // stop is also noted on the outer tokens, registered after the linked source (they run before it), and once more
+        // before the report (for a stop the run makes itself: the flow limit, a failed source).
+        using var onStopSignal = stop.Register(() => stopped.TrySetResult(_time.GetTimestamp()));
+        using var onEnd = end.Register(() => stopped.TrySetResult(_time.GetTimestamp()));
         using var endBounds = new CancellationTokenSource();
         using var abortSinks = new CancellationTokenSource();
         using var onSignal = stop.Register(() =>
@@ -253,6 +260,11 @@ public sealed class DetectionPipeline
 
         await endBounds.CancelAsync().ConfigureAwait(false);
         long notProcessed = Counters.Snapshot().DroppedByReason.GetValueOrDefault(DropReasons.ShutdownTimeout);
+        if (stopSources.IsCancellationRequested)
+        {
+            stopped.TrySetResult(_time.GetTimestamp());
+        }
+
         Shutdown = stopped.Task.IsCompleted
             ? new ShutdownReport(
                 Stopped: true,
