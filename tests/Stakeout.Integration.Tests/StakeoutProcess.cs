@@ -11,70 +11,25 @@ internal static class StakeoutProcess
     public static string Dll => Path.Combine(AppContext.BaseDirectory, "stakeout.dll");
 
     /// <summary>Starts <c>stakeout ARGS</c>; stdout is drained, stderr collected for the test's messages.</summary>
-    public static (Process Process, Task<string> Stderr) Start(params string[] args)
-    {
-        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        psi.ArgumentList.Add(Dll);
-        foreach (string a in args)
-        {
-            psi.ArgumentList.Add(a);
-        }
-
-        var process = Process.Start(psi)!;
-        _ = process.StandardOutput.ReadToEndAsync();
-        return (process, process.StandardError.ReadToEndAsync());
-    }
+    public static (Process Process, Task<string> Stderr) Start(params string[] args) => Draining(Launch(["dotnet", Dll], args, stdin: false));
 
     /// <summary>
     /// Starts <c>stakeout ARGS</c> as a bash script starts a background job (<c>stakeout ... &amp;</c>): with SIGINT and
     /// SIGQUIT ignored, which exec keeps. With <paramref name="stdin"/> the process reads that stream's writes.
     /// </summary>
-    public static (Process Process, Task<string> Stderr) StartAsBackgroundJob(bool stdin, params string[] args)
-    {
-        var psi = new ProcessStartInfo("/bin/sh") { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = stdin, UseShellExecute = false };
-        psi.ArgumentList.Add("-c");
-        psi.ArgumentList.Add("trap '' INT QUIT; exec dotnet \"$0\" \"$@\"");
-        psi.ArgumentList.Add(Dll);
-        foreach (string a in args)
-        {
-            psi.ArgumentList.Add(a);
-        }
-
-        var process = Process.Start(psi)!;
-        _ = process.StandardOutput.ReadToEndAsync();
-        return (process, process.StandardError.ReadToEndAsync());
-    }
+    public static (Process Process, Task<string> Stderr) StartAsBackgroundJob(bool stdin, params string[] args) =>
+        Draining(Launch(["/bin/sh", "-c", "trap '' INT QUIT; exec dotnet \"$0\" \"$@\"", Dll], args, stdin));
 
     /// <summary>
     /// Starts <c>nohup stakeout ARGS</c>, as users and supervisors start a long-lived monitor: SIGHUP is inherited as
     /// ignored (nohup's whole job), stdout is drained and stderr collected.
     /// </summary>
-    public static (Process Process, Task<string> Stderr) StartUnderNohup(params string[] args)
-    {
-        var psi = new ProcessStartInfo("nohup") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        psi.ArgumentList.Add("dotnet");
-        psi.ArgumentList.Add(Dll);
-        foreach (string a in args)
-        {
-            psi.ArgumentList.Add(a);
-        }
-
-        var process = Process.Start(psi)!;
-        _ = process.StandardOutput.ReadToEndAsync();
-        return (process, process.StandardError.ReadToEndAsync());
-    }
+    public static (Process Process, Task<string> Stderr) StartUnderNohup(params string[] args) => Draining(Launch(["nohup", "dotnet", Dll], args, stdin: false));
 
     /// <summary>Starts <c>stakeout ARGS</c> keeping both streams: stdout and stderr complete when the process ends (or is killed).</summary>
     public static (Process Process, Task<string> Stdout, Task<string> Stderr) StartCapturing(params string[] args)
     {
-        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        psi.ArgumentList.Add(Dll);
-        foreach (string a in args)
-        {
-            psi.ArgumentList.Add(a);
-        }
-
-        var process = Process.Start(psi)!;
+        var process = Launch(["dotnet", Dll], args, stdin: false);
         return (process, process.StandardOutput.ReadToEndAsync(), process.StandardError.ReadToEndAsync());
     }
 
@@ -106,6 +61,24 @@ internal static class StakeoutProcess
         {
             process.Kill(entireProcessTree: true);
         }
+    }
+
+    // command[0] is the program, the rest of command then args its arguments; stdout and stderr are redirected.
+    private static Process Launch(string[] command, string[] args, bool stdin)
+    {
+        var psi = new ProcessStartInfo(command[0]) { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = stdin, UseShellExecute = false };
+        foreach (string a in command.Skip(1).Concat(args))
+        {
+            psi.ArgumentList.Add(a);
+        }
+
+        return Process.Start(psi)!;
+    }
+
+    private static (Process Process, Task<string> Stderr) Draining(Process process)
+    {
+        _ = process.StandardOutput.ReadToEndAsync();
+        return (process, process.StandardError.ReadToEndAsync());
     }
 
     /// <summary>A loopback port free at the time of asking, outside the range outgoing connections draw from (<see cref="LoopbackPort"/>).</summary>
