@@ -125,6 +125,12 @@ internal static class ClusterCommands
                     return Fail(new ArgumentException("give DATA_PATH files or at least one --source."));
                 }
 
+                // Listening sources bind their ports before the sensor connects to NATS: a port in use fails the start.
+                foreach (var source in list)
+                {
+                    source.Open();
+                }
+
                 var runner = new ClusterSensor(options, parse.GetValue(sensor)!, new DetectionOptions { MaxFlows = parse.GetValue(maxFlows) }, logger);
                 using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancel);
                 if (parse.GetValue(duration) is > 0 and var seconds)

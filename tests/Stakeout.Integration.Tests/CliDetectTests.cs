@@ -133,6 +133,22 @@ public sealed class CliDetectTests : IDisposable
         Assert.DoesNotContain("metrics on", stderr, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void Sensor_TcpPortInUse_FailsNamingItBeforeConnectingToNats()
+    {
+        using var taken = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        taken.Start();
+        int port = ((System.Net.IPEndPoint)taken.LocalEndpoint).Port;
+
+        // Nothing listens on the NATS port: the start fails on the flow port before it tries to connect.
+        var (code, _, stderr) = CliInspectTests.Run(
+            "sensor", "--sensor", "s1", "--source", $"tcp://127.0.0.1:{port}", "--nats", $"nats://127.0.0.1:{StakeoutProcess.FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture)}");
+
+        Assert.Equal(1, code);
+        Assert.Contains($"error: tcp://127.0.0.1:{port}: the port is in use by another process", stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("NATS", stderr, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("flows", "--mode")]
     [InlineData("monitor", "--meter-mode")]
