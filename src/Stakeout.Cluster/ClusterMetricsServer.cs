@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Net;
 using System.Text;
 using Stakeout.Detection;
@@ -15,47 +14,18 @@ public static class ClusterMetrics
         var f = worker.Flows.Snapshot();
         var c = worker.Counters;
         var sb = new StringBuilder(2048);
-        Line(sb, "stakeout_worker_flows_in_total", "counter", "Flows received in batches.", f.FlowsIn);
-        Line(sb, "stakeout_worker_flows_scored_total", "counter", "Flows scored.", f.FlowsScored);
-        // One HELP and TYPE per metric name, then a sample per reason: the exposition format allows no second HELP.
-        Header(sb, "stakeout_worker_flows_rejected_total", "counter", "Flows not scored, by reason.");
-        foreach (var (reason, n) in f.RejectedByReason.OrderBy(kv => kv.Key, StringComparer.Ordinal))
-        {
-            Sample(sb, "stakeout_worker_flows_rejected_total", n, ("reason", reason));
-        }
-
-        Line(sb, "stakeout_worker_batches_total", "counter", "Batches scored, published and acknowledged.", c.Batches);
-        Line(sb, "stakeout_worker_batches_redelivered_total", "counter", "Batches this worker got on a second or later delivery.", c.Redelivered);
-        Line(sb, "stakeout_worker_bad_messages_total", "counter", "Messages that were not flow batches (terminated).", c.BadMessages);
-        Line(sb, "stakeout_worker_alerts_published_total", "counter", "Alerts stored in the alert stream.", c.AlertsPublished);
-        Line(sb, "stakeout_worker_alerts_duplicate_total", "counter", "Alert publishes recognised as already stored.", c.AlertDuplicates);
-        Line(sb, "stakeout_worker_consumer_lag", "gauge", "Batches in the flow stream not yet delivered to any worker.", c.LagPending);
-        Line(sb, "stakeout_worker_consumer_ack_pending", "gauge", "Batches delivered and not yet acknowledged.", c.LagAckPending);
-        Line(sb, "stakeout_worker_model_info", "gauge", "The model in force (label sha256).", 1, ("sha256", worker.Model.Current.Sha256 ?? ""));
+        PrometheusText.AppendMetric(sb, "stakeout_worker_flows_in_total", "counter", "Flows received in batches.", f.FlowsIn);
+        PrometheusText.AppendMetric(sb, "stakeout_worker_flows_scored_total", "counter", "Flows scored.", f.FlowsScored);
+        PrometheusText.AppendLabelled(sb, "stakeout_worker_flows_rejected_total", "counter", "Flows not scored, by reason.", "reason", f.RejectedByReason);
+        PrometheusText.AppendMetric(sb, "stakeout_worker_batches_total", "counter", "Batches scored, published and acknowledged.", c.Batches);
+        PrometheusText.AppendMetric(sb, "stakeout_worker_batches_redelivered_total", "counter", "Batches this worker got on a second or later delivery.", c.Redelivered);
+        PrometheusText.AppendMetric(sb, "stakeout_worker_bad_messages_total", "counter", "Messages that were not flow batches (terminated).", c.BadMessages);
+        PrometheusText.AppendMetric(sb, "stakeout_worker_alerts_published_total", "counter", "Alerts stored in the alert stream.", c.AlertsPublished);
+        PrometheusText.AppendMetric(sb, "stakeout_worker_alerts_duplicate_total", "counter", "Alert publishes recognised as already stored.", c.AlertDuplicates);
+        PrometheusText.AppendMetric(sb, "stakeout_worker_consumer_lag", "gauge", "Batches in the flow stream not yet delivered to any worker.", c.LagPending);
+        PrometheusText.AppendMetric(sb, "stakeout_worker_consumer_ack_pending", "gauge", "Batches delivered and not yet acknowledged.", c.LagAckPending);
+        PrometheusText.AppendLabelled(sb, "stakeout_worker_model_info", "gauge", "The model in force (label sha256).", "sha256", new Dictionary<string, long> { [worker.Model.Current.Sha256 ?? ""] = 1 });
         return sb.ToString();
-    }
-
-    private static void Line(StringBuilder sb, string name, string type, string help, long value, (string Key, string Value)? label = null)
-    {
-        Header(sb, name, type, help);
-        Sample(sb, name, value, label);
-    }
-
-    private static void Header(StringBuilder sb, string name, string type, string help)
-    {
-        sb.Append("# HELP ").Append(name).Append(' ').Append(help).Append('\n');
-        sb.Append("# TYPE ").Append(name).Append(' ').Append(type).Append('\n');
-    }
-
-    private static void Sample(StringBuilder sb, string name, long value, (string Key, string Value)? label)
-    {
-        sb.Append(name);
-        if (label is { } l)
-        {
-            sb.Append('{').Append(l.Key).Append("=\"").Append(PrometheusText.EscapeLabelValue(l.Value)).Append("\"}");
-        }
-
-        sb.Append(' ').Append(value.ToString(CultureInfo.InvariantCulture)).Append('\n');
     }
 }
 

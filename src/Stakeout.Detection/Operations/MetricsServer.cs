@@ -24,24 +24,24 @@ public static class PrometheusText
         var sb = new StringBuilder(4096);
         Counter(sb, "stakeout_flows_in_total", "Flows that came in.", s.FlowsIn);
         Counter(sb, "stakeout_flows_scored_total", "Flows scored by the model.", s.FlowsScored);
-        Labelled(sb, "stakeout_flows_rejected_total", "counter", "Rows that could not be read as flows, by reason.", "reason", s.RejectedByReason);
-        Labelled(sb, "stakeout_flows_dropped_total", "counter", "Flows read but not scored, by reason.", "reason", s.DroppedByReason);
-        Labelled(sb, "stakeout_alert_flows_total", "counter", "Flows over the threshold, by class (before aggregation).", "class", s.AlertsByClass);
+        AppendLabelled(sb, "stakeout_flows_rejected_total", "counter", "Rows that could not be read as flows, by reason.", "reason", s.RejectedByReason);
+        AppendLabelled(sb, "stakeout_flows_dropped_total", "counter", "Flows read but not scored, by reason.", "reason", s.DroppedByReason);
+        AppendLabelled(sb, "stakeout_alert_flows_total", "counter", "Flows over the threshold, by class (before aggregation).", "class", s.AlertsByClass);
         Counter(sb, "stakeout_alerts_emitted_total", "Alert events handed to the sinks (after aggregation).", s.AlertsEmitted);
         Counter(sb, "stakeout_alerts_suppressed_total", "Flows over the threshold silenced by an allow-list.", s.SuppressedByAllowList);
         Counter(sb, "stakeout_batches_total", "Batches scored.", c.Batches);
         Counter(sb, "stakeout_streams_opened_total", "Text streams whose header was accepted.", c.StreamsOpened);
         Counter(sb, "stakeout_streams_failed_total", "Text streams refused (bad header or missing features).", c.StreamsFailed);
-        Labelled(sb, "stakeout_model_reloads_total", "counter", "Model reloads, by result.", "result", new Dictionary<string, long> { ["ok"] = c.Reloads, ["refused"] = c.ReloadFailures });
-        Labelled(sb, "stakeout_queue_depth", "gauge", "Items waiting in each queue.", "queue", pipeline.QueueDepths.ToDictionary(kv => kv.Key, kv => (long)kv.Value));
+        AppendLabelled(sb, "stakeout_model_reloads_total", "counter", "Model reloads, by result.", "result", new Dictionary<string, long> { ["ok"] = c.Reloads, ["refused"] = c.ReloadFailures });
+        AppendLabelled(sb, "stakeout_queue_depth", "gauge", "Items waiting in each queue.", "queue", pipeline.QueueDepths.ToDictionary(kv => kv.Key, kv => (long)kv.Value));
         Gauge(sb, "stakeout_aggregation_groups_open", "Aggregation groups open.", pipeline.OpenAggregates);
         Histogram(sb, "stakeout_batch_score_seconds", "Time to score one batch.", pipeline.BatchLatency);
         Histogram(sb, "stakeout_alert_latency_seconds", "Time from a flow's bytes being received to its alert being emitted.", pipeline.AlertLatency);
         var sinks = pipeline.SinkStatuses;
-        Labelled(sb, "stakeout_sink_written_total", "counter", "Alerts written, by sink.", "sink", sinks.ToDictionary(x => x.Name, x => x.Written));
-        Labelled(sb, "stakeout_sink_failures_total", "counter", "Failed sink writes (retried), by sink.", "sink", sinks.ToDictionary(x => x.Name, x => x.Failures));
-        Labelled(sb, "stakeout_sink_overflow_total", "counter", "Alerts dropped from a full sink buffer, by sink.", "sink", sinks.ToDictionary(x => x.Name, x => x.Overflow));
-        Labelled(sb, "stakeout_sink_lost_total", "counter", "Alerts unwritten at the drain timeout, by sink.", "sink", sinks.ToDictionary(x => x.Name, x => x.Lost));
+        AppendLabelled(sb, "stakeout_sink_written_total", "counter", "Alerts written, by sink.", "sink", sinks.ToDictionary(x => x.Name, x => x.Written));
+        AppendLabelled(sb, "stakeout_sink_failures_total", "counter", "Failed sink writes (retried), by sink.", "sink", sinks.ToDictionary(x => x.Name, x => x.Failures));
+        AppendLabelled(sb, "stakeout_sink_overflow_total", "counter", "Alerts dropped from a full sink buffer, by sink.", "sink", sinks.ToDictionary(x => x.Name, x => x.Overflow));
+        AppendLabelled(sb, "stakeout_sink_lost_total", "counter", "Alerts unwritten at the drain timeout, by sink.", "sink", sinks.ToDictionary(x => x.Name, x => x.Lost));
         Drift(sb, pipeline.Drift);
         return sb.ToString();
     }
@@ -55,7 +55,7 @@ public static class PrometheusText
         }
 
         var summary = drift.Summary();
-        Labelled(sb, "stakeout_drift_windows_total", "counter", "Windows of flows compared with the training profile, by result.", "result", new Dictionary<string, long> { ["ok"] = summary.Windows - summary.DriftedWindows, ["drift"] = summary.DriftedWindows });
+        AppendLabelled(sb, "stakeout_drift_windows_total", "counter", "Windows of flows compared with the training profile, by result.", "result", new Dictionary<string, long> { ["ok"] = summary.Windows - summary.DriftedWindows, ["drift"] = summary.DriftedWindows });
         if (drift.Last is not { } last)
         {
             return;
@@ -83,21 +83,21 @@ public static class PrometheusText
         }
     }
 
-    private static void Counter(StringBuilder sb, string name, string help, long value) => Single(sb, name, "counter", help, value);
-
-    private static void Gauge(StringBuilder sb, string name, string help, long value) => Single(sb, name, "gauge", help, value);
-
-    private static void Single(StringBuilder sb, string name, string type, string help, long value)
+    /// <summary>Appends one unlabelled metric: its HELP and TYPE lines, then <c>NAME VALUE</c>.</summary>
+    public static void AppendMetric(StringBuilder sb, string name, string type, string help, long value)
     {
-        sb.Append("# HELP ").Append(name).Append(' ').Append(help).Append('\n');
-        sb.Append("# TYPE ").Append(name).Append(' ').Append(type).Append('\n');
+        AppendHeader(sb, name, type, help);
         sb.Append(name).Append(' ').Append(value.ToString(CultureInfo.InvariantCulture)).Append('\n');
     }
 
-    private static void Labelled(StringBuilder sb, string name, string type, string help, string label, IReadOnlyDictionary<string, long> values)
+    /// <summary>
+    /// Appends one metric with a sample per key of <paramref name="values"/> (label <paramref name="label"/>, keys in
+    /// ordinal order, escaped): HELP and TYPE once, as the exposition format requires.
+    /// </summary>
+    public static void AppendLabelled(StringBuilder sb, string name, string type, string help, string label, IReadOnlyDictionary<string, long> values)
     {
-        sb.Append("# HELP ").Append(name).Append(' ').Append(help).Append('\n');
-        sb.Append("# TYPE ").Append(name).Append(' ').Append(type).Append('\n');
+        ArgumentNullException.ThrowIfNull(values);
+        AppendHeader(sb, name, type, help);
         foreach (var (key, value) in values.OrderBy(kv => kv.Key, StringComparer.Ordinal))
         {
             sb.Append(name).Append('{').Append(label).Append("=\"").Append(EscapeLabelValue(key)).Append("\"} ")
@@ -105,10 +105,20 @@ public static class PrometheusText
         }
     }
 
+    private static void AppendHeader(StringBuilder sb, string name, string type, string help)
+    {
+        ArgumentNullException.ThrowIfNull(sb);
+        sb.Append("# HELP ").Append(name).Append(' ').Append(help).Append('\n');
+        sb.Append("# TYPE ").Append(name).Append(' ').Append(type).Append('\n');
+    }
+
+    private static void Counter(StringBuilder sb, string name, string help, long value) => AppendMetric(sb, name, "counter", help, value);
+
+    private static void Gauge(StringBuilder sb, string name, string help, long value) => AppendMetric(sb, name, "gauge", help, value);
+
     private static void Histogram(StringBuilder sb, string name, string help, LatencyHistogram histogram)
     {
-        sb.Append("# HELP ").Append(name).Append(' ').Append(help).Append('\n');
-        sb.Append("# TYPE ").Append(name).Append(" histogram\n");
+        AppendHeader(sb, name, "histogram", help);
         var cumulative = histogram.Cumulative();
         long count = histogram.Count;
         for (int i = 0; i < cumulative.Length; i++)
