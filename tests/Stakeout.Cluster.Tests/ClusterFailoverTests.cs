@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
 using Stakeout.Integration.Tests;
+using Stakeout.TestSupport;
 
 namespace Stakeout.Cluster.Tests;
 
@@ -42,7 +43,7 @@ public sealed partial class ClusterFailoverTests : IDisposable
         var (modelPath, model) = ClusterTestKit.Model(_dir);
         string ledger = Path.Combine(_dir, "ledger");
         var (ledgerKey, ledgerPub) = ClusterTestKit.LedgerKey(Path.Combine(_dir, "keys"));
-        int port = StakeoutProcess.FreePort();
+        int port = LoopbackPort.Free();
         string[] common = ["--nats", nats.Urls, "--replicas", "3", "--give-up-after", "180"];
 
         var ledgerWriter = StakeoutProcess.Start(["ledger-writer", "--ledger", ledger, "--ledger-key", ledgerKey, .. common]);

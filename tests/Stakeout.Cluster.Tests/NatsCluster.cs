@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
-using Stakeout.Integration.Tests;
+using Stakeout.TestSupport;
 
 namespace Stakeout.Cluster.Tests;
 
@@ -32,9 +32,9 @@ internal sealed class NatsCluster : IAsyncDisposable
     {
         Skip.If(Binary is null, "nats-server is not installed (./test.sh installs the Debian package nats-server).");
         var cluster = new NatsCluster(Directory.CreateTempSubdirectory("stakeout-nats-").FullName);
-        var clientPorts = Enumerable.Range(0, size).Select(_ => StakeoutProcess.FreePort()).ToArray();
-        var routePorts = Enumerable.Range(0, size).Select(_ => StakeoutProcess.FreePort()).ToArray();
-        var httpPorts = Enumerable.Range(0, size).Select(_ => StakeoutProcess.FreePort()).ToArray();
+        var clientPorts = Enumerable.Range(0, size).Select(_ => LoopbackPort.Free()).ToArray();
+        var routePorts = Enumerable.Range(0, size).Select(_ => LoopbackPort.Free()).ToArray();
+        var httpPorts = Enumerable.Range(0, size).Select(_ => LoopbackPort.Free()).ToArray();
         for (int i = 0; i < size; i++)
         {
             string name = "n" + (i + 1).ToString(CultureInfo.InvariantCulture);

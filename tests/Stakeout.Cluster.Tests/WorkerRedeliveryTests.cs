@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using Stakeout.Detection;
 using Stakeout.Integration.Tests;
+using Stakeout.TestSupport;
 
 namespace Stakeout.Cluster.Tests;
 
@@ -148,7 +149,7 @@ public sealed class WorkerRedeliveryTests : IDisposable
     {
         Skip.If(NatsCluster.Binary is null, "nats-server is not installed (./test.sh installs it).");
         string file = SharedData.Path("cicids2017", "trafficlabelling_webattack-sqli_21.csv");
-        int port = StakeoutProcess.FreePort();
+        int port = LoopbackPort.Free();
 
         var (process, stderr) = StakeoutProcess.Start("sensor", "--sensor", "s1", "--nats", $"nats://127.0.0.1:{port}", "--give-up-after", "3", file);
         try

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Net;
+using Stakeout.TestSupport;
 
 namespace Stakeout.Datasets.Tests;
 
@@ -17,7 +18,7 @@ internal sealed class LoopbackServer : IDisposable
     {
         for (int tries = 0; ; tries++)
         {
-            Port = FreePort();
+            Port = LoopbackPort.Free();
             _listener.Prefixes.Clear();
             _listener.Prefixes.Add($"http://127.0.0.1:{Port}/");
             try
@@ -132,8 +133,6 @@ internal sealed class LoopbackServer : IDisposable
             // The client went away; the test asserts on what it received.
         }
     }
-
-    private static int FreePort() => Stakeout.TestSupport.LoopbackPort.Free();
 
     private sealed class Route(byte[] body, string contentType, long? cutAfter, int cuts)
     {

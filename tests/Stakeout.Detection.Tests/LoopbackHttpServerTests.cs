@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
+using Stakeout.TestSupport;
 
 namespace Stakeout.Detection.Tests;
 
@@ -153,7 +154,7 @@ public sealed class LoopbackHttpServerTests
         // A reply far larger than the socket buffers, to a client that asks and then never reads: the write blocks
         // until the write timeout or shutdown, and shutdown must not wait for the client.
         string big = new('x', 32 << 20);
-        int port = OperationsTests.FreePort();
+        int port = LoopbackPort.Free();
         var server = new LoopbackHttpServer(IPAddress.Loopback, port, _ => HttpReply.Text(200, big));
         server.Start();
         using var stuck = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { ReceiveBufferSize = 4096 };
@@ -174,7 +175,7 @@ public sealed class LoopbackHttpServerTests
 
     private static LoopbackHttpServer Started(out int port, TimeSpan? headTimeout = null)
     {
-        port = OperationsTests.FreePort();
+        port = LoopbackPort.Free();
         var server = new LoopbackHttpServer(IPAddress.Loopback, port, Answer, headTimeout);
         server.Start();
         return server;

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using Stakeout.Core;
+using Stakeout.TestSupport;
 using Stakeout.Testing;
 
 namespace Stakeout.Detection.Tests;
@@ -271,7 +272,7 @@ public sealed class OperationsTests : IDisposable
     {
         var options = Pipelines.Options();
         var pipeline = Pipelines.Create(new RuleScorer(), options, new CollectingSink());
-        int port = FreePort();
+        int port = LoopbackPort.Free();
         await using var server = new MetricsServer(pipeline, port);
         server.Start();
         using var http = new HttpClient();
@@ -304,7 +305,7 @@ public sealed class OperationsTests : IDisposable
         // must not crash the start: .NET's managed HttpListener threw ArgumentNullException from Start() when a
         // connection was already waiting at its first accept (dotnet/corefx#35191).
         var pipeline = Pipelines.Create(new RuleScorer(), Pipelines.Options(), new CollectingSink());
-        int port = FreePort();
+        int port = LoopbackPort.Free();
         var endpoint = new IPEndPoint(IPAddress.Loopback, port);
         using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(60));
         long knocks = 0;
@@ -355,8 +356,6 @@ public sealed class OperationsTests : IDisposable
         Assert.InRange(h.Quantile(0.99).TotalMicroseconds, 9900 * 0.97, 9900 * 1.03);
         Assert.Equal(1000, h.Cumulative()[^1]);
     }
-
-    internal static int FreePort() => Stakeout.TestSupport.LoopbackPort.Free();
 
     private static async Task Send(IPEndPoint endpoint, string text)
     {

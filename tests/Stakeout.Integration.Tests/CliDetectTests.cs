@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Stakeout.TestSupport;
 using Stakeout.Testing;
 
 namespace Stakeout.Integration.Tests;
@@ -51,8 +52,8 @@ public sealed class CliDetectTests : IDisposable
         string data = SharedData.Path("cicids2017", "trafficlabelling_ddos_1000.csv");
         string model = Path.Combine(_dir, "m.stakeout");
         TinyModel.Save(model);
-        int port = StakeoutProcess.FreePort();
-        int metricsPort = StakeoutProcess.FreePort();
+        int port = LoopbackPort.Free();
+        int metricsPort = LoopbackPort.Free();
         string output = Path.Combine(_dir, "mon");
         var (started, stderr) = StakeoutProcess.Start("monitor", "-m", model, "-s", $"tcp://127.0.0.1:{port}", "-q", "-o", output, "--metrics-port", metricsPort.ToString(System.Globalization.CultureInfo.InvariantCulture));
         using var monitor = started;
@@ -125,7 +126,7 @@ public sealed class CliDetectTests : IDisposable
         int port = ((System.Net.IPEndPoint)taken.LocalEndpoint).Port;
 
         var (code, _, stderr) = CliInspectTests.Run(
-            "monitor", "-m", model, "-s", $"tcp://127.0.0.1:{port}", "-o", Path.Combine(_dir, "o"), "--dashboard", "127.0.0.1:0", "--metrics-port", StakeoutProcess.FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture));
+            "monitor", "-m", model, "-s", $"tcp://127.0.0.1:{port}", "-o", Path.Combine(_dir, "o"), "--dashboard", "127.0.0.1:0", "--metrics-port", LoopbackPort.Free().ToString(System.Globalization.CultureInfo.InvariantCulture));
 
         Assert.Equal(1, code);
         Assert.Contains($"error: tcp://127.0.0.1:{port}: the port is in use by another process", stderr, StringComparison.Ordinal);
@@ -142,7 +143,7 @@ public sealed class CliDetectTests : IDisposable
 
         // Nothing listens on the NATS port: the start fails on the flow port before it tries to connect.
         var (code, _, stderr) = CliInspectTests.Run(
-            "sensor", "--sensor", "s1", "--source", $"tcp://127.0.0.1:{port}", "--nats", $"nats://127.0.0.1:{StakeoutProcess.FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture)}");
+            "sensor", "--sensor", "s1", "--source", $"tcp://127.0.0.1:{port}", "--nats", $"nats://127.0.0.1:{LoopbackPort.Free().ToString(System.Globalization.CultureInfo.InvariantCulture)}");
 
         Assert.Equal(1, code);
         Assert.Contains($"error: tcp://127.0.0.1:{port}: the port is in use by another process", stderr, StringComparison.Ordinal);
@@ -183,8 +184,8 @@ public sealed class CliMonitorReloadTests : IDisposable
         string data = SharedData.Path("cicids2017", "trafficlabelling_ddos_1000.csv");
         string model = Path.Combine(_dir, "m.stakeout");
         TinyModel.Save(model, ddosLeaf: 2.0);
-        int port = StakeoutProcess.FreePort();
-        int metricsPort = StakeoutProcess.FreePort();
+        int port = LoopbackPort.Free();
+        int metricsPort = LoopbackPort.Free();
         string output = Path.Combine(_dir, "mon");
         string[] args =
         [

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using Microsoft.Playwright;
+using Stakeout.TestSupport;
 
 namespace Stakeout.Integration.Tests;
 
@@ -26,7 +27,7 @@ public sealed class DashboardBrowserTests : IDisposable
             SharedData.Path("cicids2017", "trafficlabelling_webattack-xss_652.csv"),
         ];
         await using var chromium = await Chromium.LaunchAsync();
-        int flowPort = StakeoutProcess.FreePort(), webPort = StakeoutProcess.FreePort();
+        int flowPort = LoopbackPort.Free(), webPort = LoopbackPort.Free();
         var (monitor, monitorErr) = StakeoutProcess.Start(
             "monitor", "--model", Model, "--source", $"tcp://127.0.0.1:{flowPort}", "--dashboard", $"127.0.0.1:{webPort}",
             "--aggregate-window", "0", "--quiet", "--duration", "300", "--output-dir", Path.Combine(_dir, "monitor"));
@@ -97,7 +98,7 @@ public sealed class DashboardBrowserTests : IDisposable
         var keyResult = CliInspectTests.Run("keys", "new", "--out", keys, "--name", "sensor");
         Assert.True(keyResult.Code == 0, keyResult.Stderr);
         await using var chromium = await Chromium.LaunchAsync();
-        int flowPort = StakeoutProcess.FreePort(), webPort = StakeoutProcess.FreePort();
+        int flowPort = LoopbackPort.Free(), webPort = LoopbackPort.Free();
         var (monitor, monitorErr) = StakeoutProcess.Start(
             "monitor", "--model", Model, "--source", $"tcp://127.0.0.1:{flowPort}", "--dashboard", $"127.0.0.1:{webPort}",
             "--ledger", ledger, "--ledger-key", Path.Combine(keys, "sensor.key"), "--ledger-sensor", "browser-test",
@@ -151,7 +152,7 @@ public sealed class DashboardBrowserTests : IDisposable
         }
 
         // The finished run, served by `stakeout dashboard` with the ledger and the public key only: verified again.
-        int storedPort = StakeoutProcess.FreePort();
+        int storedPort = LoopbackPort.Free();
         var (server, serverErr) = StakeoutProcess.Start("dashboard", output, "--listen", $"127.0.0.1:{storedPort}", "--ledger", ledger, "--trusted-key", Path.Combine(keys, "sensor.pub"));
         try
         {
@@ -246,7 +247,7 @@ public sealed class DashboardBrowserTests : IDisposable
             "\"count\":1,\"first_seen\":\"2017-07-07T15:56:00.000000\",\"last_seen\":\"2017-07-07T15:56:00.000000\",\"stakeout\":{\"stream\":" + json + ",\"line\":2}}",
         ]);
         await using var chromium = await Chromium.LaunchAsync();
-        int webPort = StakeoutProcess.FreePort();
+        int webPort = LoopbackPort.Free();
         var (server, serverErr) = StakeoutProcess.Start("dashboard", run, "--listen", $"127.0.0.1:{webPort}", "--token", token);
         try
         {
@@ -300,9 +301,9 @@ public sealed class DashboardBrowserTests : IDisposable
         string run = Path.Combine(_dir, "empty-run");
         Directory.CreateDirectory(run);
         File.WriteAllText(Path.Combine(run, "alerts.json"), "");
-        int port = StakeoutProcess.FreePort();
+        int port = LoopbackPort.Free();
         var result = command == "monitor"
-            ? CliInspectTests.Run("monitor", "--model", Model, "--source", $"tcp://127.0.0.1:{StakeoutProcess.FreePort()}", "--dashboard", $"0.0.0.0:{port}", "--duration", "30", "-o", Path.Combine(_dir, "m"))
+            ? CliInspectTests.Run("monitor", "--model", Model, "--source", $"tcp://127.0.0.1:{LoopbackPort.Free()}", "--dashboard", $"0.0.0.0:{port}", "--duration", "30", "-o", Path.Combine(_dir, "m"))
             : CliInspectTests.Run("dashboard", run, "--listen", $"0.0.0.0:{port}");
 
         Assert.Equal(1, result.Code);

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using Stakeout.TestSupport;
 
 namespace Stakeout.Integration.Tests;
 
@@ -43,7 +44,7 @@ public sealed class DriftWarningTests(TrainedModelFixture fixture) : IClassFixtu
             SharedData.Path("cicids2017-families", "cicids2017_sample_families.csv"),
         ];
         const long rows = 9998 + 1000 + 6311;
-        int port = StakeoutProcess.FreePort();
+        int port = LoopbackPort.Free();
         string output = Path.Combine(fixture.Directory, "drift-replay");
         var (monitor, stderr) = StakeoutProcess.Start(
             "monitor", "--model", fixture.Model, "--source", $"tcp://127.0.0.1:{port}", "--max-flows", rows.ToString(CultureInfo.InvariantCulture),

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Stakeout.TestSupport;
 
 namespace Stakeout.Integration.Tests;
 
@@ -129,8 +130,8 @@ internal sealed class IpfsNode
     {
         Repo = repo;
         Label = label;
-        ApiPort = FreePort();
-        SwarmPort = FreePort();
+        ApiPort = LoopbackPort.Free();
+        SwarmPort = LoopbackPort.Free();
     }
 
     public string Repo { get; }
@@ -163,8 +164,8 @@ internal sealed class IpfsNode
         var config = JsonNode.Parse(await File.ReadAllTextAsync(configPath, cancellationToken).ConfigureAwait(false))!.AsObject();
         var addresses = config["Addresses"]!.AsObject();
         addresses["API"] = $"/ip4/127.0.0.1/tcp/{ApiPort}";
-        addresses["Gateway"] = $"/ip4/127.0.0.1/tcp/{FreePort()}";
-        addresses["RPC"] = $"/ip4/127.0.0.1/tcp/{FreePort()}";
+        addresses["Gateway"] = $"/ip4/127.0.0.1/tcp/{LoopbackPort.Free()}";
+        addresses["RPC"] = $"/ip4/127.0.0.1/tcp/{LoopbackPort.Free()}";
         addresses["Swarm"] = new JsonArray($"/ip4/127.0.0.1/tcp/{SwarmPort}");
         config["Bootstrap"] = new JsonArray();
         await File.WriteAllTextAsync(configPath, config.ToJsonString(new JsonSerializerOptions { WriteIndented = true }), cancellationToken).ConfigureAwait(false);
@@ -303,6 +304,4 @@ internal sealed class IpfsNode
         await Task.WhenAll(stdout, stderr).ConfigureAwait(false);
         return stdout.Result + stderr.Result;
     }
-
-    private static int FreePort() => Stakeout.TestSupport.LoopbackPort.Free();
 }

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json;
+using Stakeout.TestSupport;
 using Stakeout.Testing;
 
 namespace Stakeout.Integration.Tests;
@@ -45,7 +46,7 @@ public sealed class MonitorEndToEndTests : IDisposable
             SharedData.Path("cicids2017", "trafficlabelling_webattack-xss_652.csv"),
         ];
         const long rows = 1000 + 299 + 652;
-        int port = StakeoutProcess.FreePort();
+        int port = LoopbackPort.Free();
         string name = Path.GetFileNameWithoutExtension(model);
         string monitorOut = Path.Combine(_dir, name + "-monitor");
         string detectOut = Path.Combine(_dir, name + "-detect");

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
+using Stakeout.TestSupport;
 using Stakeout.Testing;
 using Xunit.Abstractions;
 
@@ -35,7 +36,7 @@ public sealed class MonitorLedgerCrashTests(ITestOutputHelper output) : IDisposa
         for (int round = 0; round <= rounds; round++)
         {
             bool last = round == rounds;
-            int port = StakeoutProcess.FreePort();
+            int port = LoopbackPort.Free();
             string runDir = Path.Combine(_dir, $"out-{round}");
             var (monitor, monitorErr) = StakeoutProcess.Start(
                 "monitor", "--model", model, "--source", $"tcp://127.0.0.1:{port}", "--ledger", ledger, "--ledger-key", key,

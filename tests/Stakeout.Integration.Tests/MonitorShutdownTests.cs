@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
+using Stakeout.TestSupport;
 using Stakeout.Testing;
 
 namespace Stakeout.Integration.Tests;
@@ -44,8 +45,8 @@ public sealed class MonitorShutdownTests : IDisposable
         string file = RowsFile();
         string model = Path.Combine(_dir, "model.stakeout");
         TinyModel.Save(model);
-        int port = StakeoutProcess.FreePort();
-        int metrics = StakeoutProcess.FreePort();
+        int port = LoopbackPort.Free();
+        int metrics = LoopbackPort.Free();
         string output = Path.Combine(_dir, "out");
         var (monitor, stderr) = StakeoutProcess.StartAsBackgroundJob(false, "monitor", "--model", model, "--source", $"tcp://127.0.0.1:{port}", "--output-dir", output, "--metrics-port", Port(metrics));
         TcpClient? held = null;
@@ -96,7 +97,7 @@ public sealed class MonitorShutdownTests : IDisposable
         string model = Path.Combine(_dir, "model.stakeout");
         TinyModel.Save(model);
         string output = Path.Combine(_dir, "out");
-        int metrics = StakeoutProcess.FreePort();
+        int metrics = LoopbackPort.Free();
         var (monitor, stderr) = StakeoutProcess.StartAsBackgroundJob(true, "monitor", "--model", model, "--source", "stdin", "--output-dir", output, "--metrics-port", Port(metrics));
         try
         {
@@ -123,7 +124,7 @@ public sealed class MonitorShutdownTests : IDisposable
         string model = Path.Combine(_dir, "model.stakeout");
         TinyModel.Save(model);
         string output = Path.Combine(_dir, "out");
-        int metrics = StakeoutProcess.FreePort();
+        int metrics = LoopbackPort.Free();
         var (monitor, stderr) = StakeoutProcess.StartAsBackgroundJob(false, "monitor", "--model", model, "--source", "file:" + file, "--output-dir", output, "--metrics-port", Port(metrics));
         try
         {

@@ -4,6 +4,7 @@ using System.Net;
 using System.Reflection.PortableExecutable;
 using System.Runtime.InteropServices;
 using System.Text.Json;
+using Stakeout.TestSupport;
 
 namespace Stakeout.Integration.Tests;
 
@@ -76,7 +77,7 @@ public sealed class OnboardingTests : IDisposable
         byte[] good = ZipOf(SharedData.Path("cicids2017", "mlcve_head200.csv"));
         byte[] current = good;
         using var server = new HttpListener();
-        int port = StakeoutProcess.FreePort();
+        int port = LoopbackPort.Free();
         server.Prefixes.Add($"http://127.0.0.1:{port}/");
         server.Start();
         var serving = Task.Run(async () =>

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using Stakeout.TestSupport;
 
 namespace Stakeout.Integration.Tests;
 
@@ -80,7 +79,4 @@ internal static class StakeoutProcess
         _ = process.StandardOutput.ReadToEndAsync();
         return (process, process.StandardError.ReadToEndAsync());
     }
-
-    /// <summary>A loopback port free at the time of asking, outside the range outgoing connections draw from (<see cref="LoopbackPort"/>).</summary>
-    public static int FreePort() => LoopbackPort.Free();
 }

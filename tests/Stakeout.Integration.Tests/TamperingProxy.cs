@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text;
 using Stakeout.Ledger.Storage;
+using Stakeout.TestSupport;
 
 namespace Stakeout.Integration.Tests;
 
@@ -18,7 +19,7 @@ internal sealed class TamperingProxy : IDisposable
     public TamperingProxy(Uri target)
     {
         _target = target;
-        int port = FreePort();
+        int port = LoopbackPort.Free();
         Address = new Uri($"http://127.0.0.1:{port}");
         _listener.Prefixes.Add(Address + "");
         _listener.Start();
@@ -90,6 +91,4 @@ internal sealed class TamperingProxy : IDisposable
         await context.Response.OutputStream.WriteAsync(bytes);
         context.Response.Close();
     }
-
-    private static int FreePort() => Stakeout.TestSupport.LoopbackPort.Free();
 }
