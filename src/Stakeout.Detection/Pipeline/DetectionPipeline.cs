@@ -167,14 +167,15 @@ public sealed class DetectionPipeline
         // only a signal bounds the rest of the drain (queued flows, stages, sinks), from the moment it comes.
         var stopped = new TaskCompletionSource<long>(TaskCreationOptions.RunContinuationsAsynchronously);
         var signalled = new TaskCompletionSource<long>(TaskCreationOptions.RunContinuationsAsynchronously);
-        using var onStop = stopSources.Token.Register(() => stopped.TrySetResult(_time.GetTimestamp()));
+        void NoteStop() => stopped.TrySetResult(_time.GetTimestamp());
+        using var onStop = stopSources.Token.Register(NoteStop);
 
         // Cancelling a token runs its callbacks last-registered first, and a source's ending (then the whole drain) can
         // run inline inside the linked source's callback, before a callback registered earlier gets its turn. So the
         // stop is also noted on the outer tokens, registered after the linked source (they run before it), and once more
         // before the report (for a stop the run makes itself: the flow limit, a failed source).
-        using var onStopSignal = stop.Register(() => stopped.TrySetResult(_time.GetTimestamp()));
-        using var onEnd = end.Register(() => stopped.TrySetResult(_time.GetTimestamp()));
+        using var onStopSignal = stop.Register(NoteStop);
+        using var onEnd = end.Register(NoteStop);
         using var endBounds = new CancellationTokenSource();
         using var abortSinks = new CancellationTokenSource();
         using var onSignal = stop.Register(() =>
@@ -262,7 +263,7 @@ public sealed class DetectionPipeline
         long notProcessed = Counters.Snapshot().DroppedByReason.GetValueOrDefault(DropReasons.ShutdownTimeout);
         if (stopSources.IsCancellationRequested)
         {
-            stopped.TrySetResult(_time.GetTimestamp());
+            NoteStop();
         }
 
         Shutdown = stopped.Task.IsCompleted
